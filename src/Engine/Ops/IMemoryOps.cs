@@ -1,0 +1,23 @@
+namespace Hep.Engine.Ops;
+
+/// <summary>Allocation, host transfers, strided copies, casts and fills.</summary>
+public interface IMemoryOps
+{
+    /// <summary>New zero-filled buffer of <paramref name="length"/> elements; counted in LiveBufferStats.</summary>
+    IDeviceBuffer Allocate(DType dtype, long length);
+
+    /// <summary>Host → device: writes <paramref name="source"/> at element <paramref name="offset"/>.</summary>
+    void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged;
+
+    /// <summary>Device → host: reads destination.Length elements from element <paramref name="offset"/>. Synchronises.</summary>
+    void Download<T>(IDeviceBuffer source, long offset, Span<T> destination) where T : unmanaged;
+
+    /// <summary>destination[i] = source[i] for two same-shape, same-dtype tensors with arbitrary strides (destination not overlapping).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>destination[i] = (TDst)source[i]; same shape, any strides, different dtypes.</summary>
+    void Cast(Tensor source, Tensor destination);
+
+    /// <summary>Sets every element of a (possibly strided) tensor to <paramref name="value"/>.</summary>
+    void Fill(Tensor destination, double value);
+}

@@ -1,0 +1,31 @@
+namespace Hep.Engine.Ops;
+
+/// <summary>Row-wise softmax and the normalisation layers. All tensors contiguous.</summary>
+public interface INormOps
+{
+    /// <summary>Softmax (or log-softmax) over the last axis of x (rows, n). A row of all −∞ gives zeros (softmax) and −∞ (log).</summary>
+    void SoftmaxForward(Tensor x, Tensor y, bool log);
+
+    /// <summary>Softmax: gradX = y ⊙ (g − Σ g⊙y). Log-softmax: gradX = g − eʸ·Σ g.</summary>
+    void SoftmaxBackward(Tensor y, Tensor gradY, Tensor gradX, bool log);
+
+    /// <summary>Layer norm over the last axis: y = (x − μ)·rstd·γ + β. Writes per-row mean and rstd (rows).</summary>
+    void LayerNormForward(Tensor x, Tensor? gamma, Tensor? beta, double eps, Tensor y, Tensor mean, Tensor rstd);
+
+    /// <summary>Layer-norm gradients; gradGamma/gradBeta (if given) are accumulated into.</summary>
+    void LayerNormBackward(Tensor x, Tensor? gamma, Tensor mean, Tensor rstd, Tensor gradY, Tensor gradX, Tensor? gradGamma, Tensor? gradBeta);
+
+    /// <summary>Per-channel mean and biased variance of x viewed as (B, C, L).</summary>
+    void ChannelMoments(Tensor x, Tensor mean, Tensor variance);
+
+    /// <summary>y[b,c,l] = x[b,c,l]·scale[c] + shift[c] for x viewed as (B, C, L).</summary>
+    void ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y);
+
+    /// <summary>
+    /// Batch-norm backward for x (B, C, L) normalised with per-channel mean and invStd.
+    /// Training: gradX = γ·invStd·(g − mean(g) − x̂·mean(g⊙x̂)); eval: gradX = γ·invStd·g.
+    /// gradGamma += Σ g⊙x̂, gradBeta += Σ g (when given).
+    /// </summary>
+    void BatchNormBackward(Tensor x, Tensor mean, Tensor invStd, Tensor? gamma, Tensor gradY, bool training,
+        Tensor gradX, Tensor? gradGamma, Tensor? gradBeta);
+}

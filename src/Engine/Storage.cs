@@ -1,0 +1,33 @@
+namespace Hep.Engine;
+
+/// <summary>
+/// Reference-counted owner of one <see cref="IDeviceBuffer"/>. Every tensor (and view) holds one
+/// reference; the buffer is released when the last reference is dropped. Thread-safe counting.
+/// </summary>
+public sealed class Storage
+{
+    private int _refs = 1;
+
+    public Storage(IDeviceBuffer buffer) => Buffer = buffer;
+
+    public IDeviceBuffer Buffer { get; }
+    public bool IsAlive => Volatile.Read(ref _refs) > 0;
+
+    internal void AddRef()
+    {
+        int r;
+        do
+        {
+            r = Volatile.Read(ref _refs);
+            if (r <= 0) throw new TensorDisposedException("storage");
+        }
+        while (Interlocked.CompareExchange(ref _refs, r + 1, r) != r);
+    }
+
+    internal void Release()
+    {
+        int r = Interlocked.Decrement(ref _refs);
+        if (r == 0) Buffer.Dispose();
+        else if (r < 0) throw new InvalidOperationException("storage released more often than referenced");
+    }
+}

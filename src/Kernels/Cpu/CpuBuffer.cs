@@ -1,0 +1,34 @@
+using Hep.Engine;
+using Hep.Engine.Diagnostics;
+
+namespace Hep.Kernels.Cpu;
+
+/// <summary>A host array owned by the CPU backend; counted in <see cref="LiveBufferStats"/> until disposed.</summary>
+internal sealed class CpuBuffer<T> : IDeviceBuffer where T : unmanaged
+{
+    private T[]? _data;
+
+    public CpuBuffer(CpuBackend backend, long length)
+    {
+        if (length > Array.MaxLength) throw new OutOfMemoryException($"cpu: {length} elements exceed the largest array");
+        Backend = backend;
+        Length = length;
+        // Pinned so kernels can take raw pointers without fixed-statement churn.
+        _data = GC.AllocateArray<T>((int)length, pinned: true);
+        LiveBufferStats.OnAllocated(backend.Name, Bytes);
+    }
+
+    public IBackend Backend { get; }
+    public DType DType => DTypeExtensions.Of<T>();
+    public long Length { get; }
+    private long Bytes => Length * DType.SizeOf();
+
+    public T[] Data => _data ?? throw new TensorDisposedException("cpu buffer");
+
+    public void Dispose()
+    {
+        if (_data is null) return;
+        _data = null;
+        LiveBufferStats.OnReleased(Backend.Name, Bytes);
+    }
+}

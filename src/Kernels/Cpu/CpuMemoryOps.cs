@@ -1,0 +1,104 @@
+using System.Numerics.Tensors;
+using Hep.Engine;
+using Hep.Engine.Ops;
+
+namespace Hep.Kernels.Cpu;
+
+/// <summary>
+/// Host allocation, transfers, strided copy/cast/fill. Rows with unit inner stride use span copies
+/// and TensorPrimitives conversions; other rows fall back to a strided element loop.
+/// </summary>
+internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
+{
+    public IDeviceBuffer Allocate(DType dtype, long length) => dtype switch
+    {
+        DType.Float32 => new CpuBuffer<float>(backend, length),
+        DType.Float64 => new CpuBuffer<double>(backend, length),
+        DType.Int32 => new CpuBuffer<int>(backend, length),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
+    public void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged =>
+        source.CopyTo(Data<T>(destination, "Upload").AsSpan((int)offset));
+
+    public void Download<T>(IDeviceBuffer source, long offset, Span<T> destination) where T : unmanaged =>
+        Data<T>(source, "Download").AsSpan((int)offset, destination.Length).CopyTo(destination);
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        switch (source.DType)
+        {
+            case DType.Float32: CopyTyped<float>(source, destination); break;
+            case DType.Float64: CopyTyped<double>(source, destination); break;
+            default: CopyTyped<int>(source, destination); break;
+        }
+    }
+
+    public void Cast(Tensor source, Tensor destination)
+    {
+        switch (source.DType, destination.DType)
+        {
+            case (DType.Float32, DType.Float64): CastTyped<float, double>(source, destination); break;
+            case (DType.Float64, DType.Float32): CastTyped<double, float>(source, destination); break;
+            case (DType.Int32, DType.Float32): CastTyped<int, float>(source, destination); break;
+            case (DType.Int32, DType.Float64): CastTyped<int, double>(source, destination); break;
+            case (DType.Float32, DType.Int32): CastTyped<float, int>(source, destination); break;
+            case (DType.Float64, DType.Int32): CastTyped<double, int>(source, destination); break;
+            default: Copy(source, destination); break;
+        }
+    }
+
+    public void Fill(Tensor destination, double value)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: FillTyped(destination, (float)value); break;
+            case DType.Float64: FillTyped(destination, value); break;
+            default: FillTyped(destination, checked((int)value)); break;
+        }
+    }
+
+    private static T[] Data<T>(IDeviceBuffer buffer, string op) where T : unmanaged =>
+        buffer is CpuBuffer<T> b ? b.Data : throw new ArgumentException($"{op}: buffer holds {buffer.DType}, not {typeof(T).Name} (or is not a cpu buffer)");
+
+    private static void CopyTyped<T>(Tensor source, Tensor destination) where T : unmanaged
+    {
+        var src = CpuTensor.Array<T>(source, "Copy");
+        var dst = CpuTensor.Array<T>(destination, "Copy");
+        var plan = new StridedRows(source, destination);
+        int n = plan.InnerLength, ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
+        plan.Run(o =>
+        {
+            if (ss == 1 && ds == 1) src.AsSpan(o[0], n).CopyTo(dst.AsSpan(o[1], n));
+            else if (ss == 0) dst.AsSpan(o[1], n).Fill(src[o[0]]);
+            else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = src[o[0] + i * ss];
+        });
+    }
+
+    private static void CastTyped<TFrom, TTo>(Tensor source, Tensor destination)
+        where TFrom : unmanaged, System.Numerics.INumberBase<TFrom>
+        where TTo : unmanaged, System.Numerics.INumberBase<TTo>
+    {
+        var src = CpuTensor.Array<TFrom>(source, "Cast");
+        var dst = CpuTensor.Array<TTo>(destination, "Cast");
+        var plan = new StridedRows(source, destination);
+        int n = plan.InnerLength, ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
+        plan.Run(o =>
+        {
+            if (ss == 1 && ds == 1) TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(o[0], n), dst.AsSpan(o[1], n));
+            else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = TTo.CreateTruncating(src[o[0] + i * ss]);
+        });
+    }
+
+    private static void FillTyped<T>(Tensor destination, T value) where T : unmanaged
+    {
+        var dst = CpuTensor.Array<T>(destination, "Fill");
+        var plan = new StridedRows(destination);
+        int n = plan.InnerLength, ds = plan.InnerStrides[0];
+        plan.Run(o =>
+        {
+            if (ds == 1) dst.AsSpan(o[0], n).Fill(value);
+            else for (int i = 0; i < n; i++) dst[o[0] + i * ds] = value;
+        });
+    }
+}

@@ -1,0 +1,65 @@
+using Hep.Engine.Diagnostics;
+using Hep.Kernels.Cpu;
+
+namespace Hep.Engine.Tests;
+
+[NonParallelizable]
+public class LifetimeTests
+{
+    [Test]
+    public void ScopeDisposesTemporariesAndKeepsMovedTensor()
+    {
+        var backend = Backends.Cpu;
+        long before = LiveBufferStats.Count(backend.Name);
+        Tensor kept;
+        using (var scope = TensorScope.Begin())
+        {
+            using var a = Tensor.Full(backend, new Shape(100), 2.0);
+            var b = TensorOps.Add(a, a);
+            var c = TensorOps.Mul(b, a);
+            kept = scope.MoveToOuter(c);
+            Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 3));
+        }
+        Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 1));
+        Assert.That(kept.ToArray<float>()[0], Is.EqualTo(8f));
+        kept.Dispose();
+        Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void ViewKeepsStorageAliveUntilLastReference()
+    {
+        var backend = Backends.Cpu;
+        long before = LiveBufferStats.Count(backend.Name);
+        var x = Tensor.Full(backend, new Shape(4, 4), 1.0);
+        var v = x.Transpose(0, 1);
+        x.Dispose();
+        Assert.That(v.ToArray<float>().Sum(), Is.EqualTo(16f));
+        Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 1));
+        v.Dispose();
+        Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before));
+        Assert.Throws<TensorDisposedException>(() => v.ToArray<float>());
+    }
+
+    [Test]
+    public void MixingBackendsThrowsNamingTheOp()
+    {
+        using var other = new CpuBackend();
+        using var a = Tensor.Full(Backends.Cpu, new Shape(3), 1.0);
+        using var b = Tensor.Full(other, new Shape(3), 1.0);
+        var ex = Assert.Throws<DeviceMismatchException>(() => TensorOps.Add(a, b));
+        Assert.That(ex!.Message, Does.Contain("Add"));
+        Assert.That(ex.Op, Is.EqualTo("Add"));
+    }
+
+    [Test]
+    public void ScopesMustNest()
+    {
+        var outer = TensorScope.Begin();
+        var inner = TensorScope.Begin();
+        Assert.Throws<InvalidOperationException>(() => outer.Dispose());
+        inner.Dispose();
+        outer.Dispose();
+        Assert.That(TensorScope.Current, Is.Null);
+    }
+}
