@@ -1,0 +1,89 @@
+namespace Hep.Autograd;
+
+/// <summary>
+/// Batch norm over axis 1 of x (B, C) or (B, C, L). Training: batch statistics (biased variance),
+/// running statistics updated in place with PyTorch semantics (unbiased variance, momentum m:
+/// r ← (1−m)·r + m·batch). Eval: running statistics. y = (x − μ)·invStd·γ + β via the channel-affine
+/// kernel; backward through the backend's BatchNormBackward (dx, dγ, dβ).
+/// </summary>
+internal sealed class BatchNormFunction : Function
+{
+    private readonly Tensor _x, _mean, _invStd;
+    private readonly Tensor? _gamma;
+    private readonly bool _training;
+
+    public BatchNormFunction(Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, bool training)
+    {
+        _x = Save(x);
+        _gamma = gamma is null ? null : Save(gamma);
+        _mean = Save(mean);
+        _invStd = Save(invStd);
+        _training = training;
+    }
+
+    public override string Name => "BatchNorm";
+
+    public override Tensor?[] Backward(Tensor g, bool[] needs)
+    {
+        var backend = _x.Backend;
+        int c = _x.Shape[1];
+        using var gc = TensorOps.Contiguous(g);
+        var dx = Tensor.Zeros(backend, _x.Shape, _x.DType);
+        var dGamma = needs.Length > 1 && needs[1] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
+        var dBeta = needs.Length > 2 && needs[2] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
+        backend.Norm.BatchNormBackward(_x, _mean, _invStd, _gamma, gc, _training, dx, dGamma, dBeta);
+        return needs.Length switch { 1 => [dx], 2 => [dx, dGamma], _ => [dx, dGamma, dBeta] };
+    }
+}
+
+public static partial class Fn
+{
+    /// <summary>
+    /// Batch norm over axis 1. <paramref name="runningMean"/>/<paramref name="runningVar"/> (C) are read
+    /// in eval mode and updated in place in training mode (when given).
+    /// </summary>
+    public static Variable BatchNorm(Variable x, Variable? gamma, Variable? beta, Tensor? runningMean, Tensor? runningVar,
+        bool training, double momentum = 0.1, double eps = 1e-5)
+    {
+        if (x.Data.Rank < 2) throw new ArgumentException($"BatchNorm: input must be (B, C[, L]), got {x.Shape}");
+        if ((gamma is null) != (beta is null)) throw new ArgumentException("BatchNorm: give both gamma and beta, or neither");
+        var backend = TensorOps.SameBackend("BatchNorm", x.Data, gamma?.Data, beta?.Data, runningMean, runningVar);
+        int c = x.Shape[1];
+        using var xc = TensorOps.Contiguous(x.Data);
+        Tensor mean, variance;
+        if (training)
+        {
+            long count = x.Data.Numel / Math.Max(c, 1);
+            if (count < 2) throw new ArgumentException($"BatchNorm: training needs more than one value per channel, got input {x.Shape}");
+            mean = Tensor.Zeros(backend, new Shape(c), x.DType);
+            variance = Tensor.Zeros(backend, new Shape(c), x.DType);
+            backend.Norm.ChannelMoments(xc, mean, variance);
+            if (runningMean is not null && runningVar is not null)
+            {
+                TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningMean, 1 - momentum);
+                TensorOps.AddInPlace(runningMean, mean, momentum);
+                TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningVar, 1 - momentum);
+                TensorOps.AddInPlace(runningVar, variance, momentum * count / (count - 1));
+            }
+        }
+        else
+        {
+            if (runningMean is null || runningVar is null) throw new ArgumentException("BatchNorm: eval mode needs running statistics");
+            mean = runningMean.Alias();
+            variance = runningVar.Alias();
+        }
+        using (mean)
+        using (variance)
+        {
+            using var shifted = TensorOps.AddScalar(variance, eps);
+            using var invStd = TensorOps.Unary(UnaryOp.Rsqrt, shifted);
+            using var scale = gamma is null ? invStd.Alias() : TensorOps.Mul(gamma.Data, invStd);
+            using var meanScale = TensorOps.Mul(mean, scale);
+            using var shift = beta is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(beta.Data, meanScale);
+            var y = Tensor.Zeros(backend, x.Shape, x.DType);
+            backend.Norm.ChannelAffine(xc, scale, shift, y);
+            var fn = new BatchNormFunction(xc, gamma?.Data, mean, invStd, training);
+            return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace Hep.Autograd;
+
+/// <summary>
+/// y = a·b with NumPy matmul semantics (batch dims broadcast). da = g·bᵀ, db = aᵀ·g, each summed
+/// over the batch dims it was broadcast along. Transposes are stride views (no copies).
+/// </summary>
+internal sealed class MatMulFunction : Function
+{
+    private readonly Tensor _a, _b;
+
+    public MatMulFunction(Tensor a, Tensor b)
+    {
+        _a = Save(a);
+        _b = Save(b);
+    }
+
+    public override string Name => "MatMul";
+
+    public override Tensor?[] Backward(Tensor g, bool[] needs)
+    {
+        Tensor? da = null, db = null;
+        if (needs[0])
+        {
+            using var bt = _b.Transpose(-1, -2);
+            using var full = TensorOps.MatMul(g, bt);
+            da = TensorOps.SumToShape(full, _a.Shape);
+        }
+        if (needs[1])
+        {
+            using var at = _a.Transpose(-1, -2);
+            using var full = TensorOps.MatMul(at, g);
+            db = TensorOps.SumToShape(full, _b.Shape);
+        }
+        return [da, db];
+    }
+}
+
+public static partial class Fn
+{
+    /// <summary>Matrix product of rank ≥ 2 operands.</summary>
+    public static Variable MatMul(Variable a, Variable b)
+    {
+        if (a.Data.Rank < 2 || b.Data.Rank < 2) throw new ArgumentException($"MatMul: differentiable matmul needs rank ≥ 2 operands, got {a.Shape}·{b.Shape}");
+        return Tape.Record(new MatMulFunction(a.Data, b.Data), TensorOps.MatMul(a.Data, b.Data), a, b);
+    }
+}

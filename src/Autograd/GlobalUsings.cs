@@ -1,0 +1,2 @@
+global using Hep.Engine;
+global using Hep.Engine.Ops;
