@@ -1,0 +1,3 @@
+global using Hep.Autograd;
+global using Hep.Engine;
+global using Hep.Engine.Ops;

@@ -1,0 +1,30 @@
+namespace Hep.Models.Nn;
+
+/// <summary>
+/// Batch norm over axis 1 of (B, C) or (B, C, L) inputs (PyTorch BatchNorm1d/2d semantics: biased
+/// batch variance for normalising, unbiased for the running estimate, momentum 0.1, ε = 1e−5).
+/// </summary>
+public sealed class BatchNorm : Module
+{
+    public BatchNorm(IBackend backend, int channels, double momentum = 0.1, double eps = 1e-5, bool affine = true, DType dtype = DType.Float32)
+    {
+        Momentum = momentum;
+        Eps = eps;
+        if (affine)
+        {
+            Weight = RegisterParameter("weight", Tensor.Full(backend, new Shape(channels), 1.0, dtype));
+            Bias = RegisterParameter("bias", Tensor.Zeros(backend, new Shape(channels), dtype));
+        }
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(backend, new Shape(channels), dtype));
+        RunningVar = RegisterBuffer("running_var", Tensor.Full(backend, new Shape(channels), 1.0, dtype));
+    }
+
+    public double Momentum { get; }
+    public double Eps { get; }
+    public Variable? Weight { get; }
+    public Variable? Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+
+    public Variable Forward(Variable x) => Fn.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+}
