@@ -21,14 +21,14 @@ internal static class BranchParser
             case "TBranchElement":
                 ReadBranchBase(b, br);
                 br.ElementClassName = b.ReadTString();
-                b.ReadTString(); // fParentName
-                b.ReadTString(); // fClonesName
-                b.ReadUInt32(); // fCheckSum
-                if (h.Version >= 10) b.ReadInt16(); else b.ReadInt32(); // fClassVersion
+                br.ParentName = b.ReadTString();
+                br.ClonesName = b.ReadTString();
+                br.CheckSum = b.ReadUInt32();
+                br.ClassVersion = h.Version >= 10 ? b.ReadInt16() : b.ReadInt32();
                 br.ElementId = b.ReadInt32();
                 br.ElementType = b.ReadInt32();
                 br.StreamerType = b.ReadInt32();
-                b.ReadInt32(); // fMaximum
+                br.Maximum = b.ReadInt32();
                 br.BranchCount = ObjectReader.ReadObjectAny(b) as BranchRecord;
                 ObjectReader.ReadObjectAny(b); // fBranchCount2
                 break;
@@ -55,14 +55,14 @@ internal static class BranchParser
         b.Context = b.Context.WithBranch(br.Name);
         ObjectHeader.Skip(b, "TAttFill");
         br.Compress = b.ReadInt32();
-        b.ReadInt32(); // fBasketSize
+        br.BasketSize = b.ReadInt32();
         br.EntryOffsetLength = b.ReadInt32();
         br.WriteBasket = b.ReadInt32();
-        b.ReadInt64(); // fEntryNumber
+        br.EntryNumber = b.ReadInt64();
         if (version >= 13) ObjectHeader.Skip(b, "TIOFeatures");
         b.ReadInt32(); // fOffset
         br.MaxBaskets = b.ReadInt32();
-        b.ReadInt32(); // fSplitLevel
+        br.SplitLevel = b.ReadInt32();
         br.Entries = b.ReadInt64();
         if (version >= 11) br.FirstEntry = b.ReadInt64();
         br.TotalBytes = b.ReadInt64();

@@ -9,6 +9,14 @@ internal sealed class BranchRecord
     public string Name { get; set; } = "";
     public string Title { get; set; } = "";
     public int Compress { get; set; }
+    public int BasketSize { get; set; }
+    public long EntryNumber { get; set; }
+    public int SplitLevel { get; set; }
+    public string ParentName { get; set; } = "";
+    public string ClonesName { get; set; } = "";
+    public uint CheckSum { get; set; }
+    public int ClassVersion { get; set; }
+    public int Maximum { get; set; }
     public int EntryOffsetLength { get; set; }
     public int WriteBasket { get; set; }
     public int MaxBaskets { get; set; }
