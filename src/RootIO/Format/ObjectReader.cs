@@ -11,7 +11,23 @@ namespace Hep.RootIO.Format;
 
 internal static class ObjectReader
 {
+    private const int MaxDepth = 100;
+
     public static object? ReadObjectAny(RootBuffer b)
+    {
+        if (b.Depth >= MaxDepth) throw b.Context.Error($"objects nested deeper than {MaxDepth} levels (corrupt record)");
+        b.Depth++;
+        try
+        {
+            return ReadObjectAnyCore(b);
+        }
+        finally
+        {
+            b.Depth--;
+        }
+    }
+
+    private static object? ReadObjectAnyCore(RootBuffer b)
     {
         int beg = b.Displacement;
         int begPos = b.Position;

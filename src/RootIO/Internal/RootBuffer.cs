@@ -56,6 +56,9 @@ internal sealed class RootBuffer
 
     public Dictionary<int, object?> References { get; } = new();
 
+    /// <summary>Current nesting of ReadObjectAny calls; bounded so corrupt input cannot overflow the stack.</summary>
+    public int Depth { get; set; }
+
     public ReadOnlySpan<byte> Peek(int count)
     {
         Ensure(count);
