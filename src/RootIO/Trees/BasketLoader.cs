@@ -5,6 +5,7 @@
 // fLast - fKeylen bytes are data; what follows, if anything, is the entry-offset array
 // (int32 length, then absolute offsets that include fKeylen).
 using System.Buffers.Binary;
+using Hep.RootIO.Compression;
 using Hep.RootIO.Format;
 using Hep.RootIO.Internal;
 
@@ -50,40 +51,87 @@ internal static class BasketLoader
             };
         }
 
-        byte[] raw = source.Read(r.Seek, r.Bytes, ctx);
-        var b = new RootBuffer(raw, ctx);
-        var key = KeyHeader.Read(b);
-        if (key.Nbytes > raw.Length || key.KeyLen < 19)
-            throw ctx.Error($"corrupt basket {r.Index} key (Nbytes={key.Nbytes}, fBasketBytes={r.Bytes})");
-        b.Position = key.KeyLen - 19;
-        b.ReadUInt16(); // fVersion
-        b.ReadInt32(); // fBufferSize
-        b.ReadInt32(); // fNevBufSize
-        int nevBuf = b.ReadInt32();
-        int last = b.ReadInt32();
-        int border = last - key.KeyLen;
-        long expected = r.EntryStop - r.FirstEntry;
-        if (nevBuf != expected || border < 0 || border > key.ObjLen)
-            throw ctx.Error($"corrupt basket {r.Index} header (fNevBuf={nevBuf}, expected {expected}; fLast={last}, fObjlen={key.ObjLen})");
+        // Rent the read buffer (and the decompression target) so that streaming many baskets
+        // does not churn the large-object heap; callers Release() the payload after use.
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        byte[] raw = pool.Rent(r.Bytes);
+        bool keepRaw = false;
+        try
+        {
+            source.Read(r.Seek, raw.AsSpan(0, r.Bytes), ctx);
+            var b = new RootBuffer(raw, 0, r.Bytes, 0, ctx);
+            var key = KeyHeader.Read(b);
+            if (key.Nbytes > r.Bytes || key.KeyLen < 19)
+                throw ctx.Error($"corrupt basket {r.Index} key (Nbytes={key.Nbytes}, fBasketBytes={r.Bytes})");
+            b.Position = key.KeyLen - 19;
+            b.ReadUInt16(); // fVersion
+            b.ReadInt32(); // fBufferSize
+            b.ReadInt32(); // fNevBufSize
+            int nevBuf = b.ReadInt32();
+            int last = b.ReadInt32();
+            int border = last - key.KeyLen;
+            long expected = r.EntryStop - r.FirstEntry;
+            if (nevBuf != expected || border < 0 || border > key.ObjLen)
+                throw ctx.Error($"corrupt basket {r.Index} header (fNevBuf={nevBuf}, expected {expected}; fLast={last}, fObjlen={key.ObjLen})");
 
-        byte[] payload = RootFile.Decompress(key, raw, ctx);
-        int[]? offsets = null;
-        if (border < payload.Length)
-        {
-            int count = payload.Length - border >= 4 ? BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(border)) : -1;
-            if (count < nevBuf || border + 4 + 4L * nevBuf > payload.Length)
-                throw ctx.Error($"corrupt entry offsets in basket {r.Index}");
-            offsets = new int[nevBuf + 1];
-            var src = payload.AsSpan(border + 4, 4 * nevBuf);
-            for (int i = 0; i < nevBuf; i++) offsets[i] = BinaryPrimitives.ReadInt32BigEndian(src[(4 * i)..]) - key.KeyLen;
-            offsets[nevBuf] = border;
-            ValidateOffsets(offsets, nevBuf, border, ctx);
+            byte[] payload;
+            int start;
+            if (key.IsCompressed)
+            {
+                if (key.ObjLen > (long)(key.Nbytes - key.KeyLen) * 2000 + 1024)
+                    throw ctx.Error($"implausible uncompressed size {key.ObjLen} for basket {r.Index}");
+                payload = pool.Rent(key.ObjLen);
+                start = 0;
+                try
+                {
+                    RootDecompressor.Decompress(raw, key.KeyLen, key.Nbytes - key.KeyLen, payload.AsSpan(0, key.ObjLen), ctx);
+                }
+                catch
+                {
+                    pool.Return(payload);
+                    throw;
+                }
+            }
+            else
+            {
+                payload = raw;
+                start = key.KeyLen;
+                keepRaw = true;
+            }
+            var body = payload.AsSpan(start, key.ObjLen);
+            int[]? offsets = null;
+            if (border < key.ObjLen)
+            {
+                int count = key.ObjLen - border >= 4 ? BinaryPrimitives.ReadInt32BigEndian(body[border..]) : -1;
+                if (count < nevBuf || border + 4 + 4L * nevBuf > key.ObjLen)
+                {
+                    if (!keepRaw) pool.Return(payload);
+                    throw ctx.Error($"corrupt entry offsets in basket {r.Index}");
+                }
+                offsets = new int[nevBuf + 1];
+                var src = body.Slice(border + 4, 4 * nevBuf);
+                for (int i = 0; i < nevBuf; i++) offsets[i] = BinaryPrimitives.ReadInt32BigEndian(src[(4 * i)..]) - key.KeyLen;
+                offsets[nevBuf] = border;
+                try
+                {
+                    ValidateOffsets(offsets, nevBuf, border, ctx);
+                }
+                catch
+                {
+                    if (!keepRaw) pool.Return(payload);
+                    throw;
+                }
+            }
+            return new BasketPayload
+            {
+                FirstEntry = r.FirstEntry, EntryCount = nevBuf, Buffer = payload, DataStart = start,
+                DataLength = border, Offsets = offsets, UncompressedBytes = key.ObjLen, Pooled = true,
+            };
         }
-        return new BasketPayload
+        finally
         {
-            FirstEntry = r.FirstEntry, EntryCount = nevBuf, Buffer = payload, DataStart = 0,
-            DataLength = border, Offsets = offsets, UncompressedBytes = payload.Length,
-        };
+            if (!keepRaw) pool.Return(raw);
+        }
     }
 
     private static void ValidateOffsets(int[]? offsets, int n, int dataLength, ReadContext ctx)

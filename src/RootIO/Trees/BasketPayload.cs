@@ -15,4 +15,12 @@ internal sealed class BasketPayload
 
     /// <summary>Uncompressed payload bytes (data + offsets), for throughput accounting.</summary>
     public int UncompressedBytes { get; init; }
+
+    /// <summary>True when Buffer was rented from ArrayPool and must be returned after use.</summary>
+    public bool Pooled { get; init; }
+
+    public void Release()
+    {
+        if (Pooled) System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+    }
 }

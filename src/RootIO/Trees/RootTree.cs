@@ -80,7 +80,7 @@ public sealed class RootTree
         }
     }
 
-    /// <summary>Total uncompressed payload bytes of a branch's baskets in [start, stop) (for throughput figures).</summary>
+    /// <summary>Decompressed baskets overlapping [start, stop); pooled buffers, to be Release()d by the caller.</summary>
     internal IReadOnlyList<BasketPayload> LoadBaskets(RootBranch branch, long start, long stop, Dictionary<string, BasketPayload>? cache)
     {
         var ctx = _file.Context.WithBranch(branch.Name);
@@ -94,9 +94,15 @@ public sealed class RootTree
                 result.Add(hit);
                 continue;
             }
-            var p = BasketLoader.Load(_file.Source, r, ctx);
-            if (cache is not null) cache[branch.Record.Name] = p;
-            result.Add(p);
+            try
+            {
+                result.Add(BasketLoader.Load(_file.Source, r, ctx));
+            }
+            catch
+            {
+                Release(result, cache);
+                throw;
+            }
         }
         return result;
     }
@@ -112,8 +118,31 @@ public sealed class RootTree
         return Guard.Run(ctx, () =>
         {
             var baskets = LoadBaskets(branch, start, stop, cache);
-            return ColumnAssembler.Assemble(branch, baskets, start, stop, ctx);
+            try
+            {
+                return ColumnAssembler.Assemble(branch, baskets, start, stop, ctx);
+            }
+            finally
+            {
+                // When iterating, keep the last basket (the next chunk usually starts in it) and
+                // return every other pooled buffer exactly once.
+                var keep = cache is not null && baskets.Count > 0 ? baskets[^1] : null;
+                if (cache is not null)
+                {
+                    if (cache.TryGetValue(branch.Record.Name, out var old) && !ReferenceEquals(old, keep) && !baskets.Contains(old))
+                        old.Release();
+                    if (keep is not null) cache[branch.Record.Name] = keep;
+                }
+                foreach (var p in baskets)
+                    if (!ReferenceEquals(p, keep)) p.Release();
+            }
         });
+    }
+
+    private static void Release(IEnumerable<BasketPayload> payloads, Dictionary<string, BasketPayload>? cache)
+    {
+        foreach (var p in payloads)
+            if (cache is null || !cache.ContainsValue(p)) p.Release();
     }
 
     private List<BasketRef> BasketRefs(BranchRecord record, ReadContext ctx)
