@@ -43,17 +43,17 @@ public class BadInputTests
     }
 
     [Test]
-    public void FileTruncatedInsideABasketNamesTheBranch()
+    public void BasketKeyRunningPastItsRecordNamesTheBranch()
     {
-        // Our writer puts baskets first and the TTree last; cut after the TTree metadata is
-        // moved away by pointing a basket seek past the end of the file instead.
+        // A truncated file already fails at Open (fEND beyond the end of the file). Within an
+        // intact file, a basket whose key claims more bytes than its record holds must fail the
+        // same way when that branch is read, naming the branch.
         var sample = new SampleTree(200, 1);
         string path = Path.Combine(_dir, "cut.root");
         sample.Write(path, 200);
         long seek;
         using (var f = RootFile.Open(path)) seek = f.GetTree("sample").GetBranch("vi").Record.BasketSeek[0];
         var bytes = File.ReadAllBytes(path);
-        // Shorten the file's view of that basket by overwriting its key length field with garbage.
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan((int)seek), int.MaxValue);
         File.WriteAllBytes(path, bytes);
         using var file = RootFile.Open(path);
