@@ -12,4 +12,21 @@ public class PtxCodegenTests
         Assert.That(failed, Is.Empty);
         Assert.That(results.All(r => r.PtxLength > 200), Is.True, "each kernel produced PTX text");
     }
+
+    [Test]
+    public void CatalogCoversEveryKernelFamilyAndDtype()
+    {
+        var names = KernelCatalog.All().Select(e => e.Name).ToList();
+        foreach (var family in new[] { "MemoryKernels.Copy", "MemoryKernels.Cast", "MemoryKernels.Fill", "UnaryKernels.Forward", "UnaryKernels.Backward",
+                     "BinaryKernels.Binary", "BinaryKernels.Where", "ReductionKernels.ReduceRows", "ReductionKernels.ReduceColumns", "ReductionKernels.ArgMax",
+                     "GemmKernels.Gemm", "SoftmaxKernels.Forward", "SoftmaxKernels.Backward", "LayerNormKernels.Forward", "LayerNormKernels.Backward",
+                     "LayerNormKernels.ParamGrad", "BatchNormKernels.Moments", "BatchNormKernels.Affine", "BatchNormKernels.Backward",
+                     "IndexingKernels.IndexSelect", "IndexingKernels.IndexAdd", "IndexingKernels.Gather", "IndexingKernels.ScatterAdd",
+                     "RandomKernels.DropoutMask", "RandomKernels.Uniform" })
+        {
+            Assert.That(names.Any(n => n.StartsWith(family + "<", StringComparison.Ordinal) && n.Contains("Single", StringComparison.Ordinal)), Is.True, $"{family} float32");
+            Assert.That(names.Any(n => n.StartsWith(family + "<", StringComparison.Ordinal) && n.Contains("Double", StringComparison.Ordinal)), Is.True, $"{family} float64");
+        }
+        Assert.That(names, Is.Unique);
+    }
 }
