@@ -15,9 +15,9 @@ public sealed class IlgpuBackend : IBackend
     private readonly Context _context;
     private bool _disposed;
 
-    private IlgpuBackend(IlgpuDeviceKind kind, int ordinal)
+    private IlgpuBackend(IlgpuDeviceKind kind, int ordinal, ILGPU.Runtime.CPU.CPUDevice? simulated = null)
     {
-        _context = IlgpuDevices.CreateContext(kind, algorithms: true);
+        _context = IlgpuDevices.CreateContext(kind, algorithms: true, simulated);
         try
         {
             var devices = IlgpuDevices.Devices(_context, kind);
@@ -55,6 +55,13 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>A backend on exactly the requested device; throws <see cref="IlgpuDeviceNotFoundException"/> if absent.</summary>
     public static IlgpuBackend Create(IlgpuDeviceKind kind, int ordinal = 0) => new(kind, ordinal);
+
+    /// <summary>
+    /// ILGPU's CPU accelerator simulating groups of <paramref name="threadsPerWarp"/> × <paramref name="warpsPerGroup"/>
+    /// threads (tests use it to run the group kernels with larger groups than the default simulator).
+    /// </summary>
+    internal static IlgpuBackend CreateCpuSimulator(int threadsPerWarp, int warpsPerGroup) =>
+        new(IlgpuDeviceKind.Cpu, 0, new ILGPU.Runtime.CPU.CPUDevice(threadsPerWarp, warpsPerGroup, 1));
 
     /// <summary>The first CUDA device, else the first OpenCL device, else ILGPU's CPU accelerator.</summary>
     public static IlgpuBackend CreateBest()

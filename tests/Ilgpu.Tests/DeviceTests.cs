@@ -59,6 +59,18 @@ public class DeviceTests
         Assert.That(result.Ok, Is.True);
     }
 
+    [Test]
+    public void SelfCheckPassesWithSixteenThreadGroups()
+    {
+        // The default simulator uses 4-thread groups for speed; this covers wider trees and GEMM tiles (16×16).
+        using var wide = IlgpuBackend.CreateCpuSimulator(threadsPerWarp: 4, warpsPerGroup: 4);
+        var log = new StringWriter();
+        var result = SelfCheck.Run(wide, log);
+        TestContext.Out.WriteLine(log.ToString());
+        Assert.That(result.Failures, Is.Empty);
+        Assert.That(result.Ok, Is.True);
+    }
+
     [Test, Category("Gpu")]
     public void SelfCheckPassesOnCuda() => SelfCheckOn(IlgpuDeviceKind.Cuda);
 

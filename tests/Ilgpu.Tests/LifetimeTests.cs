@@ -82,4 +82,35 @@ public class LifetimeTests
         }
         Assert.That(b.LoadedKernelCount, Is.EqualTo(loaded));
     }
+
+    [Test]
+    public void TransfersSurviveConcurrentCompactingGcs()
+    {
+        // ILGPU copies through a raw pointer; the backend pins host memory so a compacting GC on
+        // another thread cannot move a managed array mid-copy (this once corrupted gradchecks under load).
+        using var stop = new CancellationTokenSource();
+        var gc = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                _ = new byte[1 << 16];
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Thread.Sleep(1);
+            }
+        });
+        try
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                var data = Rand.Floats(i, 20_000);
+                using var t = Tensor.FromArray<float>(Twin.Gpu, data, new Shape(data.Length));
+                Assert.That(t.ToArray<float>(), Is.EqualTo(data), $"round trip {i}");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            gc.Wait();
+        }
+    }
 }

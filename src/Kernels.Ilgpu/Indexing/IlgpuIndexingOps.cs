@@ -92,7 +92,7 @@ internal sealed class IlgpuIndexingOps(IlgpuBackend backend) : IIndexingOps
     private void CheckReport(string op, int limit, int axis)
     {
         if (!backend.ValidateIndices) return;
-        var host = new int[2];
+        var host = GC.AllocateArray<int>(2, pinned: true); // ILGPU copies through a raw pointer
         _report.Value.View.AsContiguous().CopyToCPU(backend.Stream, ref host[0], 2);
         backend.Stream.Synchronize();
         if (host[0] != 0)

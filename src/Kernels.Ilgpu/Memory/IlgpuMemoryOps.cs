@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using ILGPU.Runtime;
 
 namespace Hep.Kernels.Ilgpu;
@@ -19,24 +19,32 @@ internal sealed class IlgpuMemoryOps(IlgpuBackend backend) : IMemoryOps
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
-    public void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged
+    // ILGPU copies from/to a raw pointer taken from the ref it is given; the host memory is pinned
+    // for the duration of the copy, or a GC compaction mid-copy would move a managed array under it.
+    public unsafe void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged
     {
         var view = Buffer<T>(destination, "Upload");
         if (offset < 0 || offset + source.Length > view.Length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"Upload: {source.Length} elements at {offset} exceed a buffer of {view.Length}");
         if (source.IsEmpty) return;
-        view.SubView(offset, source.Length).CopyFromCPU(backend.Stream, ref MemoryMarshal.GetReference(source), source.Length);
-        backend.Stream.Synchronize();
+        fixed (T* pinned = source)
+        {
+            view.SubView(offset, source.Length).CopyFromCPU(backend.Stream, ref Unsafe.AsRef<T>(pinned), source.Length);
+            backend.Stream.Synchronize();
+        }
     }
 
-    public void Download<T>(IDeviceBuffer source, long offset, Span<T> destination) where T : unmanaged
+    public unsafe void Download<T>(IDeviceBuffer source, long offset, Span<T> destination) where T : unmanaged
     {
         var view = Buffer<T>(source, "Download");
         if (offset < 0 || offset + destination.Length > view.Length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"Download: {destination.Length} elements at {offset} exceed a buffer of {view.Length}");
         if (destination.IsEmpty) return;
-        view.SubView(offset, destination.Length).CopyToCPU(backend.Stream, ref MemoryMarshal.GetReference(destination), destination.Length);
-        backend.Stream.Synchronize();
+        fixed (T* pinned = destination)
+        {
+            view.SubView(offset, destination.Length).CopyToCPU(backend.Stream, ref Unsafe.AsRef<T>(pinned), destination.Length);
+            backend.Stream.Synchronize();
+        }
     }
 
     public void Copy(Tensor source, Tensor destination)
