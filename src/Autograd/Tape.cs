@@ -98,11 +98,18 @@ public sealed class Tape : IDisposable
                 {
                     g.Dispose();
                 }
+                if (inputGrads.Length != node.Inputs.Length)
+                    throw new InvalidOperationException($"{node.Function.Name} backward returned {inputGrads.Length} gradients for {node.Inputs.Length} inputs");
                 for (int i = 0; i < node.Inputs.Length; i++)
                 {
                     var gi = inputGrads[i];
-                    if (gi is null) continue;
                     var input = node.Inputs[i];
+                    if (gi is null)
+                    {
+                        // A missing gradient is an error, never a silent zero.
+                        if (needs[i]) throw new BackwardNotImplementedException(node.Function.Name, $"input {i} ({input.Name ?? input.Shape.ToString()})");
+                        continue;
+                    }
                     if (!needs[i])
                     {
                         gi.Dispose();

@@ -43,6 +43,28 @@ public class BrokenBackwardTests
         }
     }
 
+    // An op that declares no gradient for its input.
+    private sealed class NoBackward : Function
+    {
+        public override string Name => "Floor";
+
+        public override Tensor?[] Backward(Tensor g, bool[] needs) => [null];
+    }
+
+    [Test]
+    public void MissingBackwardThrowsInsteadOfGivingZeroGradient()
+    {
+        var backend = Backends.Cpu;
+        using var scope = TensorScope.Begin();
+        using var x = Variable.Parameter(Rand.Tensor(backend, 5, new Shape(3)).DetachFromScope(), "x");
+        using var tape = Tape.Begin();
+        var y = Tape.Record(new NoBackward(), TensorOps.Scale(x.Data, 1), x);
+        var loss = Fn.SumAll(Fn.Mul(y, y));
+        var ex = Assert.Throws<BackwardNotImplementedException>(() => tape.Backward(loss));
+        Assert.That(ex!.Message, Does.Contain("Floor").And.Contain("input 0"));
+        Assert.That(x.Grad, Is.Null);
+    }
+
     [Test]
     public void WrongMulIsCaught()
     {
