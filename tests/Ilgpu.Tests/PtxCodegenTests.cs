@@ -7,6 +7,7 @@ public class PtxCodegenTests
     public void EveryKernelCompilesToPtxForSm90()
     {
         var results = KernelCatalog.CompilePtx(9, 0);
+        foreach (var r in results) TestContext.Out.WriteLine($"{r.Kernel,-60} {(r.Ok ? $"{r.PtxLength} chars of PTX" : r.Error)}");
         Assert.That(results.Count, Is.GreaterThanOrEqualTo(40), "catalog lists every kernel instantiation");
         var failed = results.Where(r => !r.Ok).Select(r => $"{r.Kernel}: {r.Error}").ToList();
         Assert.That(failed, Is.Empty);
@@ -19,7 +20,8 @@ public class PtxCodegenTests
         var names = KernelCatalog.All().Select(e => e.Name).ToList();
         foreach (var family in new[] { "MemoryKernels.Copy", "MemoryKernels.Cast", "MemoryKernels.Fill", "UnaryKernels.Forward", "UnaryKernels.Backward",
                      "BinaryKernels.Binary", "BinaryKernels.Where", "ReductionKernels.ReduceRows", "ReductionKernels.ReduceColumns", "ReductionKernels.ArgMax",
-                     "GemmKernels.Gemm", "SoftmaxKernels.Forward", "SoftmaxKernels.Backward", "LayerNormKernels.Forward", "LayerNormKernels.Backward",
+                     "GemmKernels.Gemm", "SoftmaxKernels.Forward", "SoftmaxKernels.Backward", "SoftmaxKernels.ForwardPerThread", "SoftmaxKernels.BackwardPerThread",
+                     "LayerNormKernels.Forward", "LayerNormKernels.Backward", "LayerNormKernels.ForwardPerThread", "LayerNormKernels.BackwardPerThread",
                      "LayerNormKernels.ParamGrad", "BatchNormKernels.Moments", "BatchNormKernels.Affine", "BatchNormKernels.Backward",
                      "IndexingKernels.IndexSelect", "IndexingKernels.IndexAdd", "IndexingKernels.Gather", "IndexingKernels.ScatterAdd",
                      "RandomKernels.DropoutMask", "RandomKernels.Uniform" })

@@ -73,3 +73,35 @@ internal static class GroupReduce
         return (ra, rb);
     }
 }
+
+/// <summary>
+/// How a row kernel combines per-lane partials: across a group through shared memory
+/// (<see cref="GroupRows{T}"/>, long rows) or not at all when one thread owns the row
+/// (<see cref="ThreadRows{T}"/>, short rows). Lets one row body serve both thread mappings.
+/// </summary>
+internal interface IRowReducer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract T Sum(ArrayView<T> scratch, T value);
+
+    static abstract T Max(ArrayView<T> scratch, T value);
+
+    static abstract (T A, T B) Sum2(ArrayView<T> scratch, T a, T b);
+}
+
+internal readonly struct GroupRows<T> : IRowReducer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static T Sum(ArrayView<T> scratch, T value) => GroupReduce.Sum(scratch, value);
+
+    public static T Max(ArrayView<T> scratch, T value) => GroupReduce.Max(scratch, value);
+
+    public static (T A, T B) Sum2(ArrayView<T> scratch, T a, T b) => GroupReduce.Sum2(scratch, a, b);
+}
+
+internal readonly struct ThreadRows<T> : IRowReducer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static T Sum(ArrayView<T> scratch, T value) => value;
+
+    public static T Max(ArrayView<T> scratch, T value) => value;
+
+    public static (T A, T B) Sum2(ArrayView<T> scratch, T a, T b) => (a, b);
+}

@@ -55,6 +55,9 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         else BatchNormBackwardTyped<double, F64>(x, mean, invStd, gamma, gradY, training, gradX, gradGamma, gradBeta);
     }
 
+    // Rows shorter than this are handled by one thread each (no barriers, all lanes busy).
+    private const int MinGroupRow = 32;
+
     private KernelConfig Rows(int rows) => new(rows, backend.RowGroupSize);
 
     private ArrayView<T> View<T>(Tensor t, string op) where T : unmanaged => IlgpuTensor.Dense<T>(t, backend, op);
@@ -68,6 +71,13 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
     {
         var (rows, n) = IlgpuTensor.Rows(x);
         if (rows == 0) return;
+        if (n < MinGroupRow)
+        {
+            var perThread = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, int, int>>(
+                SoftmaxKernels.ForwardPerThread<T, TS>);
+            perThread(backend.Stream, rows, View<T>(x, "Softmax"), View<T>(y, "Softmax"), n, log ? 1 : 0);
+            return;
+        }
         var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, int, int>>(
             SoftmaxKernels.Forward<T, TS>);
         kernel(backend.Stream, Rows(rows), View<T>(x, "Softmax"), View<T>(y, "Softmax"), n, log ? 1 : 0);
@@ -80,6 +90,13 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         const string op = "SoftmaxBackward";
         var (rows, n) = IlgpuTensor.Rows(y);
         if (rows == 0) return;
+        if (n < MinGroupRow)
+        {
+            var perThread = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>>(
+                SoftmaxKernels.BackwardPerThread<T, TS>);
+            perThread(backend.Stream, rows, View<T>(y, op), View<T>(gradY, op), View<T>(gradX, op), n, log ? 1 : 0);
+            return;
+        }
         var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int>>(
             SoftmaxKernels.Backward<T, TS>);
         kernel(backend.Stream, Rows(rows), View<T>(y, op), View<T>(gradY, op), View<T>(gradX, op), n, log ? 1 : 0);
@@ -93,6 +110,14 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         var (rows, n) = IlgpuTensor.Rows(x);
         if (rows == 0) return;
         var args = new LayerNormArgs<T> { Rows = rows, N = n, Eps = TS.FromDouble(eps), HasGamma = gamma is null ? 0 : 1, HasBeta = beta is null ? 0 : 1 };
+        if (n < MinGroupRow)
+        {
+            var perThread = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, LayerNormArgs<T>>>(
+                LayerNormKernels.ForwardPerThread<T, TS>);
+            perThread(backend.Stream, rows, View<T>(x, op), Optional<T>(gamma, x, op), Optional<T>(beta, x, op), View<T>(y, op),
+                View<T>(mean, op), View<T>(rstd, op), args);
+            return;
+        }
         var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, LayerNormArgs<T>>>(
             LayerNormKernels.Forward<T, TS>);
         kernel(backend.Stream, Rows(rows), View<T>(x, op), Optional<T>(gamma, x, op), Optional<T>(beta, x, op), View<T>(y, op),
@@ -108,10 +133,20 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         var (rows, n) = IlgpuTensor.Rows(x);
         if (rows == 0) return;
         var args = new LayerNormArgs<T> { Rows = rows, N = n, HasGamma = gamma is null ? 0 : 1 };
-        var rowsKernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, LayerNormArgs<T>>>(
-            LayerNormKernels.Backward<T, TS>);
-        rowsKernel(backend.Stream, Rows(rows), View<T>(x, op), Optional<T>(gamma, x, op), View<T>(mean, op), View<T>(rstd, op),
-            View<T>(gradY, op), View<T>(gradX, op), args);
+        if (n < MinGroupRow)
+        {
+            var perThread = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, LayerNormArgs<T>>>(
+                LayerNormKernels.BackwardPerThread<T, TS>);
+            perThread(backend.Stream, rows, View<T>(x, op), Optional<T>(gamma, x, op), View<T>(mean, op), View<T>(rstd, op),
+                View<T>(gradY, op), View<T>(gradX, op), args);
+        }
+        else
+        {
+            var rowsKernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, LayerNormArgs<T>>>(
+                LayerNormKernels.Backward<T, TS>);
+            rowsKernel(backend.Stream, Rows(rows), View<T>(x, op), Optional<T>(gamma, x, op), View<T>(mean, op), View<T>(rstd, op),
+                View<T>(gradY, op), View<T>(gradX, op), args);
+        }
         if (gradGamma is null && gradBeta is null) return;
         args.HasGamma = gradGamma is null ? 0 : 1;
         args.HasBeta = gradBeta is null ? 0 : 1;
