@@ -31,4 +31,19 @@ public class PtxCodegenTests
         }
         Assert.That(names, Is.Unique);
     }
+
+    [Test]
+    public void EveryPublicMethodOfAKernelClassIsACatalogedKernel()
+    {
+        // A kernel added without [KernelEntry] would escape the PTX check; kernel classes keep helpers private.
+        var assembly = typeof(KernelCatalog).Assembly;
+        var kernelClasses = assembly.GetTypes().Where(t => t.Name.EndsWith("Kernels", StringComparison.Ordinal) && t.IsAbstract && t.IsSealed).ToList();
+        Assert.That(kernelClasses, Has.Count.GreaterThanOrEqualTo(10));
+        var cataloged = KernelCatalog.All().Select(e => e.Method.IsGenericMethod ? e.Method.GetGenericMethodDefinition() : e.Method).ToHashSet();
+        foreach (var type in kernelClasses)
+        {
+            foreach (var m in type.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
+                Assert.That(cataloged, Does.Contain(m), $"{type.Name}.{m.Name} is public but not a cataloged [KernelEntry] kernel");
+        }
+    }
 }

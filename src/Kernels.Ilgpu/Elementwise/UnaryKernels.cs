@@ -34,7 +34,7 @@ internal static class UnaryKernels
         gradX[i] = Derivative<T, TS>(args.Op, x[i], y[i], gradY[i], args.Alpha, args.Beta);
     }
 
-    public static T Apply<T, TS>(UnaryOp op, T x, T alpha, T beta)
+    private static T Apply<T, TS>(UnaryOp op, T x, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
     {
@@ -62,7 +62,7 @@ internal static class UnaryKernels
         }
     }
 
-    public static T Derivative<T, TS>(UnaryOp op, T x, T y, T g, T alpha, T beta)
+    private static T Derivative<T, TS>(UnaryOp op, T x, T y, T g, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
     {
