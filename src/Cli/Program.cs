@@ -39,17 +39,38 @@ public static class Program
         string arch = flags.String("arch")!;
         if (!string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
             throw new CliException($"flag --arch: '{arch}' is not available in this build yet (available: MLP)");
-        if (flags.Has("data_root")) throw new CliException("flag --data_root: reading user data is not wired into the CLI yet; omit it to train on the built-in synthetic jets");
-
-        int jets = flags.Int("synthetic_jets");
-        var set = SyntheticJets.Generate(jets, flags.Int("fixed_length"), flags.Int("seed"));
-        log.WriteLine($"data: {jets} built-in synthetic jets (top-like 3-prong vs QCD-like 1-prong), features: {string.Join(" ", JetObservables.Names)}");
+        if (flags.String("mode") != "train")
+            throw new CliException($"flag --mode: '{flags.String("mode")}' is not wired into the CLI yet (train is)");
+        int fixedLength = flags.Int("fixed_length");
+        if (fixedLength < 1) throw new CliException($"flag --fixed_length: {fixedLength} must be positive");
+        var observables = flags.Json<string[]>("Observables") ?? [];
+        JetSet set;
+        Dictionary<string, float[]> observed;
+        if (flags.String("data_root") is { } dataRoot)
+        {
+            (set, observed) = JetSources.Load(dataRoot, flags.Json<string[]>("labels"), observables, fixedLength, log);
+        }
+        else
+        {
+            if (observables.Length > 0) throw new CliException("flag --Observables: the built-in synthetic jets carry no observables");
+            int jets = flags.Int("synthetic_jets");
+            set = SyntheticJets.Generate(jets, fixedLength, flags.Int("seed"));
+            observed = [];
+            log.WriteLine($"data: {jets} built-in synthetic jets (top-like 3-prong vs QCD-like 1-prong)");
+        }
+        log.WriteLine($"features: {string.Join(" ", JetObservables.Names)}");
         var features = JetObservables.Compute(set);
         var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
             flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
             flags.Double("val_fraction"), flags.Int("seed"), [64, 64], 0.1);
-        var metrics = new TabularTrainer(backend, settings, log).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
-        log.WriteLine($"final validation: {metrics}");
+        var result = new TabularTrainer(backend, settings, log).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
+        log.WriteLine($"final validation: {result.Metrics}");
+        string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
+        var rows = result.HeldOutRows;
+        var heldObs = observed.ToDictionary(kv => kv.Key, kv => rows.Select(r => kv.Value[r]).ToArray());
+        string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, rows.Select(r => set.Labels[r]).ToArray(),
+            set.LabelNames, heldObs);
+        log.WriteLine($"predictions: {path} ({rows.Length} held-out jets)");
         return 0;
     }
 }

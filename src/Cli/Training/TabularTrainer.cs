@@ -11,6 +11,9 @@ namespace Hep.Cli.Training;
 public sealed record TabularSettings(int Epochs, int BatchSize, double LearningRate, double Momentum, double WeightDecay,
     string Optimizer, string Schedule, double LabelSmoothing, double ValFraction, int Seed, int[] Hidden, double Dropout);
 
+/// <summary>Validation metrics, the held-out row indices and their class probabilities (rows × classes).</summary>
+public sealed record TabularResult(ClassificationMetrics Metrics, int[] HeldOutRows, float[] Scores);
+
 /// <summary>
 /// Trains the MLP classifier on a feature table (N, F): standardisation from the training split,
 /// seeded shuffling, one <see cref="TensorScope"/> and <see cref="Tape"/> per step (nothing outlives a
@@ -18,7 +21,8 @@ public sealed record TabularSettings(int Epochs, int BatchSize, double LearningR
 /// </summary>
 public sealed class TabularTrainer(IBackend backend, TabularSettings settings, TextWriter log)
 {
-    public ClassificationMetrics Run(float[] features, int featureCount, int[] labels, string[] labelNames)
+    /// <summary>Trains, then returns the validation metrics with the held-out rows and their class probabilities.</summary>
+    public TabularResult Run(float[] features, int featureCount, int[] labels, string[] labelNames)
     {
         int n = labels.Length, classes = labelNames.Length;
         var rng = new Random(settings.Seed);
@@ -46,6 +50,7 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
         log.WriteLine($"model: MLP {featureCount} → [{string.Join(", ", settings.Hidden)}] → {classes}, {model.ParameterCount:N0} parameters; " +
             $"{train.Length} training / {val.Length} validation rows; backend {backend.Name}");
         ClassificationMetrics? metrics = null;
+        float[] scores = [];
         int batches = (train.Length + settings.BatchSize - 1) / settings.BatchSize;
         for (int epoch = 0; epoch < settings.Epochs; epoch++)
         {
@@ -72,14 +77,15 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
                 for (int i = 0; i < rows.Length; i++) if (pred[i] == labels[rows[i]]) correct++;
             }
             double seconds = clock.Elapsed.TotalSeconds;
-            metrics = Evaluate(model, features, featureCount, labels, val, mean, std, classes, labelNames);
+            (metrics, scores) = Evaluate(model, features, featureCount, labels, val, mean, std, classes, labelNames);
             log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / train.Length:F4}  train acc {(double)correct / train.Length:F4}  " +
                 $"{train.Length / seconds:F0} rows/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
         }
-        return metrics ?? throw new Options.CliException("flag --epochs: must be at least 1");
+        if (metrics is null) throw new Options.CliException("flag --epochs: must be at least 1");
+        return new TabularResult(metrics, val, scores);
     }
 
-    private ClassificationMetrics Evaluate(MlpClassifier model, float[] features, int f, int[] labels, int[] rows, float[] mean, float[] std,
+    private (ClassificationMetrics, float[]) Evaluate(MlpClassifier model, float[] features, int f, int[] labels, int[] rows, float[] mean, float[] std,
         int classes, string[] labelNames)
     {
         model.Eval();
@@ -93,7 +99,7 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
             using var p = TensorOps.Softmax(logits.Data, 1);
             p.ToArray<float>().CopyTo(scores, start * classes);
         }
-        return ClassificationMetrics.Compute(scores, rows.Select(r => labels[r]).ToArray(), classes, labelNames);
+        return (ClassificationMetrics.Compute(scores, rows.Select(r => labels[r]).ToArray(), classes, labelNames), scores);
     }
 
     private (Tensor X, Tensor Y) Batch(float[] features, int f, int[] labels, int[] rows, float[] mean, float[] std)

@@ -6,7 +6,7 @@
 //   (N,K)  other one-hot -> label_0 ... label_{K-1}
 namespace Hep.RootIO.Conversion;
 
-internal sealed class JetNpySet
+public sealed class JetNpySet
 {
     private static readonly string[] JetClassLabels =
         ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"];
