@@ -1,7 +1,6 @@
 using Hep.Cli.Data;
 using Hep.Cli.Options;
 using Hep.Cli.Training;
-using Hep.Kernels.Cpu;
 
 namespace Hep.Cli;
 
@@ -26,16 +25,16 @@ public static class Program
 
     public static int Run(string[] args, TextWriter log)
     {
+        if (args.Length > 0 && args[0] == "selfcheck") return Commands.SelfCheckCommand.Run(args[1..], log);
+        if (args.Length > 0 && args[0] == "convert") return Commands.ConvertCommand.Run(args[1..], log);
         var flags = ParsedFlags.Parse(args);
         if (flags.Switch("help"))
         {
             log.Write(ParsedFlags.Help());
             return 0;
         }
-        if (flags.Has("gpu") || flags.String("device") != "cpu")
-            throw new CliException($"flag --{(flags.Has("gpu") ? "gpu" : "device")}: only the cpu backend is wired into the CLI so far");
-        var backend = CpuBackend.Shared;
-        log.WriteLine($"device: {backend}");
+        var backend = DeviceSelection.Select(flags);
+        log.WriteLine($"device: {backend.Name} ({backend.Device})");
         string arch = flags.String("arch")!;
         if (!string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
             throw new CliException($"flag --arch: '{arch}' is not available in this build yet (available: MLP)");
