@@ -1,3 +1,4 @@
+using Hep.Models.Common;
 using Hep.Models.Nn;
 
 namespace Hep.Models.ParticleNet;
@@ -15,8 +16,7 @@ public sealed class ParticleNet : Module
     private readonly List<EdgeConvBlock> _blocks = [];
     private readonly Conv1x1? _fusionConv;
     private readonly BatchNorm? _fusionNorm;
-    private readonly List<(Linear Linear, Dropout Dropout)> _hidden = [];
-    private readonly Linear _output;
+    private readonly FcHead _head;
 
     public ParticleNet(IBackend backend, ParticleNetConfig config, ulong seed = 1, DType dtype = DType.Float32)
     {
@@ -36,14 +36,7 @@ public sealed class ParticleNet : Module
             _fusionNorm = RegisterModule("fusion_block.1", new BatchNorm(backend, config.FusionChannels, dtype: dtype));
             channels = config.FusionChannels;
         }
-        for (int i = 0; i < config.Fcs.Count; i++)
-        {
-            var linear = RegisterModule($"fc.{i}.0", new Linear(backend, channels, config.Fcs[i].Units, seed: seed * 1000 + 600 + (ulong)i, dtype: dtype));
-            var dropout = RegisterModule($"fc.{i}.2", new Dropout(config.Fcs[i].Dropout, seed * 7919 + (ulong)i));
-            _hidden.Add((linear, dropout));
-            channels = config.Fcs[i].Units;
-        }
-        _output = RegisterModule($"fc.{config.Fcs.Count}", new Linear(backend, channels, config.NumClasses, seed: seed * 1000 + 700, dtype: dtype));
+        _head = RegisterModule("fc", new FcHead(backend, channels, config.Fcs, config.NumClasses, seed * 1000 + 600, dtype));
     }
 
     public ParticleNetConfig Config { get; }
@@ -95,9 +88,7 @@ public sealed class ParticleNet : Module
         {
             pooled = Fn.Mean(fts, -1);
         }
-        var x = pooled;
-        foreach (var (linear, dropout) in _hidden) x = dropout.Forward(Fn.Relu(linear.Forward(x)));
-        var logits = _output.Forward(x);
+        var logits = _head.Forward(pooled);
         return Config.ForInference ? Fn.Softmax(logits, -1) : logits;
     }
 

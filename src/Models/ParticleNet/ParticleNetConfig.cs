@@ -6,9 +6,6 @@ namespace Hep.Models.ParticleNet;
 /// <summary>One EdgeConv block: k neighbours and the output channels of its 1×1 conv layers.</summary>
 public sealed record EdgeConvSpec(int K, IReadOnlyList<int> Channels);
 
-/// <summary>One hidden fully connected layer of the head: units and dropout probability.</summary>
-public sealed record FcSpec(int Units, double Dropout);
-
 /// <summary>
 /// ParticleNet hyper-parameters with weaver-core v0.4.17's meaning (spec §1): EdgeConv blocks
 /// (k, channels), FC head (units, dropout), and the use_fts_bn / use_counts / use_fusion options.

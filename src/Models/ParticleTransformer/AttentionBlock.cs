@@ -1,0 +1,77 @@
+using Hep.Models.Nn;
+
+namespace Hep.Models.ParticleTransformer;
+
+/// <summary>
+/// ParT's NormFormer-style block (weaver v0.4.17 Block, spec §2.5/2.6): pre-LN → multi-head attention →
+/// per-head scale c_attn with weaver's head/dim transposition (out[d·H + h] = a[h·D + d]·c_attn[h]) →
+/// post-LN → dropout → residual; then pre-LN → fc1 → GELU → dropout → LN(512) → fc2 → dropout →
+/// + w_resid ⊙ residual. As a class-attention block the query is the raw class token and keys/values
+/// are the LayerNorm of [cls; x].
+/// </summary>
+public sealed class AttentionBlock : Module
+{
+    private readonly LayerNorm _preAttnNorm, _postAttnNorm, _preFcNorm, _postFcNorm;
+    private readonly MultiheadAttention _attention;
+    private readonly Linear _fc1, _fc2;
+    private readonly Dropout _dropout, _activationDropout;
+
+    public AttentionBlock(IBackend backend, int embedDim, int heads, int ffnRatio, double dropout, double attentionDropout,
+        double activationDropout, ulong seed, DType dtype = DType.Float32)
+    {
+        EmbedDim = embedDim;
+        Heads = heads;
+        int hidden = embedDim * ffnRatio;
+        HeadScale = RegisterParameter("c_attn", Tensor.Full(backend, new Shape(heads), 1.0, dtype));
+        ResidualScale = RegisterParameter("w_resid", Tensor.Full(backend, new Shape(embedDim), 1.0, dtype));
+        _preAttnNorm = RegisterModule("pre_attn_norm", new LayerNorm(backend, embedDim, dtype: dtype));
+        _attention = RegisterModule("attn", new MultiheadAttention(backend, embedDim, heads, attentionDropout, seed, dtype));
+        _postAttnNorm = RegisterModule("post_attn_norm", new LayerNorm(backend, embedDim, dtype: dtype));
+        _preFcNorm = RegisterModule("pre_fc_norm", new LayerNorm(backend, embedDim, dtype: dtype));
+        _fc1 = RegisterModule("fc1", new Linear(backend, embedDim, hidden, seed: seed + 10, dtype: dtype));
+        _postFcNorm = RegisterModule("post_fc_norm", new LayerNorm(backend, hidden, dtype: dtype));
+        _fc2 = RegisterModule("fc2", new Linear(backend, hidden, embedDim, seed: seed + 11, dtype: dtype));
+        _dropout = RegisterModule("dropout", new Dropout(dropout, seed + 20));
+        _activationDropout = RegisterModule("act_dropout", new Dropout(activationDropout, seed + 21));
+    }
+
+    public int EmbedDim { get; }
+    public int Heads { get; }
+    public Variable HeadScale { get; }
+    public Variable ResidualScale { get; }
+
+    /// <summary>Particle block: x (B, N, E), bias (B, H, N, N) or null, keyPaddingMask (B, N) with 1 = valid.</summary>
+    public Variable Forward(Variable x, Variable? bias, Tensor? keyPaddingMask)
+    {
+        var h = _preAttnNorm.Forward(x);
+        var attended = _attention.Forward(h, h, bias, keyPaddingMask);
+        return FeedForward(AttentionResidual(attended, x));
+    }
+
+    /// <summary>Class-attention block: cls (B, 1, E) attends to [cls; x]; keyPaddingMask (B, N) covers x only.</summary>
+    public Variable ForwardClass(Variable x, Variable cls, Tensor keyPaddingMask)
+    {
+        var u = _preAttnNorm.Forward(Fn.Concat([cls, x], 1));
+        int b = keyPaddingMask.Shape[0];
+        using var clsValid = Tensor.Full(keyPaddingMask.Backend, new Shape(b, 1), 1.0, keyPaddingMask.DType);
+        using var valid = TensorOps.Concat([clsValid, keyPaddingMask], 1);
+        var attended = _attention.Forward(cls, u, null, valid);
+        return FeedForward(AttentionResidual(attended, cls));
+    }
+
+    private Variable AttentionResidual(Variable attended, Variable residual)
+    {
+        int b = attended.Shape[0], n = attended.Shape[1];
+        var perHead = Fn.Reshape(attended, b, n, Heads, EmbedDim / Heads);
+        var scaled = Fn.Mul(perHead, Fn.Reshape(HeadScale, Heads, 1));
+        var transposed = Fn.Reshape(Fn.Permute(scaled, 0, 1, 3, 2), b, n, EmbedDim);
+        return Fn.Add(_dropout.Forward(_postAttnNorm.Forward(transposed)), residual);
+    }
+
+    private Variable FeedForward(Variable x)
+    {
+        var f = _activationDropout.Forward(Fn.Gelu(_fc1.Forward(_preFcNorm.Forward(x))));
+        f = _dropout.Forward(_fc2.Forward(_postFcNorm.Forward(f)));
+        return Fn.Add(f, Fn.Mul(ResidualScale, x));
+    }
+}

@@ -1,0 +1,58 @@
+using Hep.Models.Common;
+using Hep.Models.Nn;
+
+namespace Hep.Models.ParticleTransformer;
+
+/// <summary>
+/// PyTorch nn.MultiheadAttention (batch-first here): packed in_proj_weight (3E, E) with rows Q, K, V and
+/// in_proj_bias (3E), head h owning dims [hD, hD + D), attention over keys with an optional per-head
+/// additive bias and key padding, heads concatenated in order, then out_proj. Initialisation as in
+/// PyTorch: xavier-uniform in_proj, zero biases, default Linear out_proj weight.
+/// </summary>
+public sealed class MultiheadAttention : Module
+{
+    private readonly Linear _outProj;
+    private readonly Dropout _weightDropout;
+
+    public MultiheadAttention(IBackend backend, int embedDim, int heads, double attentionDropout, ulong seed, DType dtype = DType.Float32)
+    {
+        if (embedDim % heads != 0) throw new ArgumentException($"MultiheadAttention: embed dim {embedDim} is not divisible by {heads} heads");
+        EmbedDim = embedDim;
+        Heads = heads;
+        double bound = Math.Sqrt(6.0 / (embedDim + 3 * embedDim));
+        InProjWeight = RegisterParameter("in_proj_weight", Init.Uniform(backend, new Shape(3 * embedDim, embedDim), -bound, bound, seed, dtype));
+        InProjBias = RegisterParameter("in_proj_bias", Tensor.Zeros(backend, new Shape(3 * embedDim), dtype));
+        _outProj = RegisterModule("out_proj", new Linear(backend, embedDim, embedDim, seed: seed + 1, dtype: dtype));
+        TensorOps.FillInPlace(_outProj.Bias!.Data, 0);
+        _weightDropout = RegisterModule("attn_dropout", new Dropout(attentionDropout, seed + 2));
+    }
+
+    public int EmbedDim { get; }
+    public int Heads { get; }
+    public int HeadDim => EmbedDim / Heads;
+    public Variable InProjWeight { get; }
+    public Variable InProjBias { get; }
+
+    /// <summary>
+    /// query (B, Nq, E), keyValue (B, Nk, E), bias (B, H, Nq, Nk) or null, keyPaddingMask (B, Nk) with
+    /// 1 = valid → (B, Nq, E) after out_proj.
+    /// </summary>
+    public Variable Forward(Variable query, Variable keyValue, Variable? bias, Tensor? keyPaddingMask)
+    {
+        var q = SplitHeads(Project(query, 0));
+        var k = SplitHeads(Project(keyValue, 1));
+        var v = SplitHeads(Project(keyValue, 2));
+        var attended = AttentionOps.Attention(q, k, v, bias, keyPaddingMask, Training ? _weightDropout : null);
+        int b = query.Shape[0], nq = query.Shape[1];
+        var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b, nq, EmbedDim);
+        return _outProj.Forward(merged);
+    }
+
+    // x·W_part^T + b_part for part 0 (Q), 1 (K), 2 (V) of the packed projection.
+    private Variable Project(Variable x, int part) =>
+        Fn.Linear(x, Fn.Slice(InProjWeight, 0, part * EmbedDim, EmbedDim), Fn.Slice(InProjBias, 0, part * EmbedDim, EmbedDim));
+
+    // (B, N, E) → (B, H, N, D).
+    private Variable SplitHeads(Variable x) =>
+        Fn.Permute(Fn.Reshape(x, x.Shape[0], x.Shape[1], Heads, HeadDim), 0, 2, 1, 3);
+}
