@@ -22,6 +22,18 @@ public interface IBackend : IDisposable
     IIndexingOps Indexing { get; }
     IRandomOps Random { get; }
 
+    /// <summary>
+    /// Graph kernels (kNN, EdgeConv gathers, scatter/segment reductions). The default, for a backend
+    /// that has none yet, throws <see cref="BackendNotSupportedException"/> naming the op on every call.
+    /// </summary>
+    IGraphOps Graph => new UnsupportedGraphOps(Name);
+
+    /// <summary>
+    /// Masked softmax and fused attention kernels. The default, for a backend that has none yet,
+    /// throws <see cref="BackendNotSupportedException"/> naming the op on every call.
+    /// </summary>
+    IAttentionOps Attention => new UnsupportedAttentionOps(Name);
+
     /// <summary>Waits until all queued work on the backend's stream has finished.</summary>
     void Synchronize();
 

@@ -1,5 +1,7 @@
 using Hep.Engine;
 using Hep.Engine.Ops;
+using Hep.Kernels.Cpu.Attention;
+using Hep.Kernels.Cpu.Graph;
 
 namespace Hep.Kernels.Cpu;
 
@@ -22,6 +24,8 @@ public sealed class CpuBackend : IBackend
         Norm = new CpuNormOps();
         Indexing = new CpuIndexingOps();
         Random = new CpuRandomOps();
+        Graph = new CpuGraphOps();
+        Attention = new CpuAttentionOps();
     }
 
     public string Name => "cpu";
@@ -33,6 +37,8 @@ public sealed class CpuBackend : IBackend
     public INormOps Norm { get; }
     public IIndexingOps Indexing { get; }
     public IRandomOps Random { get; }
+    public IGraphOps Graph { get; }
+    public IAttentionOps Attention { get; }
 
     public void Synchronize()
     {

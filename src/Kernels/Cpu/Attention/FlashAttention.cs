@@ -1,0 +1,427 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Hep.Engine;
+
+namespace Hep.Kernels.Cpu.Attention;
+
+/// <summary>
+/// Fused attention out = softmax(scale·q·kᵀ + bias + mask)·v, forward and backward, without the
+/// (B, H, Nq, Nk) probability matrix. Shapes: q (B, H, Nq, D); k, v (B, H, Nk, D); bias (B, H, Nq, Nk)
+/// or null; keyPaddingMask (B, Nk) (1 valid, 0 padded → −∞) or null; logSumExp (B, H, Nq).
+/// Thread mapping: one job per (b, h). The job packs kᵀ and vᵀ (D × Nk', for score tiles) and k, v
+/// rows padded to D' = D rounded up to the SIMD width (for P·V, dS·K) into scratch, then walks query
+/// tiles of 8 rows; per tile, key blocks of 8 SIMD vectors (128 keys in float32) are scored in
+/// 8 × 2-vector register tiles (<see cref="TileKernels{T}"/>).
+/// Forward (online softmax): per block, m' = max(m, rowmax S), P = exp(S − m'), l = l·e^{m−m'} + ΣP,
+/// O = O·e^{m−m'} + P·V; at the end O /= l and lse = m + log l (a row with no valid key: O = 0, lse = −∞).
+/// Backward (FlashAttention-2): Δ = rowsum(dO ⊙ O); per block P = exp(S − lse), dV += Pᵀ·dO,
+/// dP = dO·vᵀ, dS = P ⊙ (dP − Δ), dBias = dS, dQ += scale·dS·k, dK += scale·dSᵀ·q.
+/// dK and dV of a (b, h) belong to one job, so nothing is reduced across threads: deterministic.
+/// </summary>
+internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int Rows = TileKernels<T>.Rows;
+
+    private static int Lanes => Vector512<T>.Count;
+
+    // Keys per online-softmax block: 8 SIMD vectors.
+    private static int Block => 8 * Lanes;
+
+    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse)
+    {
+        const string op = "AttentionForward";
+        var g = new Geometry(q, k, bias, mask, op);
+        var outs = CpuTensor.Array<T>(output, op);
+        var lses = CpuTensor.Array<T>(lse, op);
+        int outO = output.Offset, lseO = lse.Offset;
+        T scaleT = T.CreateTruncating(scale);
+        CpuParallel.For(g.B * g.H, (long)g.Nq * g.Nk * (2 * g.D + 8), (s, e) =>
+        {
+            using var w = new Workspace(g, backward: false);
+            for (int bh = s; bh < e; bh++)
+            {
+                w.PackKeys(k, v, bh, bh / g.H);
+                for (int i0 = 0; i0 < g.Nq; i0 += Rows)
+                    w.ForwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, outs, outO, lses, lseO);
+            }
+        });
+    }
+
+    public static void Backward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse,
+        Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias)
+    {
+        const string op = "AttentionBackward";
+        var g = new Geometry(q, k, bias, mask, op);
+        T scaleT = T.CreateTruncating(scale);
+        var grads = new Gradients(output, lse, gradOutput, gradQ, gradK, gradV, gradBias, op);
+        CpuParallel.For(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), (s, e) =>
+        {
+            using var w = new Workspace(g, backward: true);
+            for (int bh = s; bh < e; bh++)
+            {
+                w.PackKeys(k, v, bh, bh / g.H);
+                w.ClearKeyGradients();
+                for (int i0 = 0; i0 < g.Nq; i0 += Rows)
+                    w.BackwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, grads);
+                w.StoreKeyGradients(grads, bh, scaleT);
+            }
+        });
+    }
+
+    /// <summary>Sizes, host arrays and offsets of the inputs.</summary>
+    private sealed class Geometry
+    {
+        public Geometry(Tensor q, Tensor k, Tensor? bias, Tensor? mask, string op)
+        {
+            B = q.Shape[0];
+            H = q.Shape[1];
+            Nq = q.Shape[2];
+            D = q.Shape[3];
+            Nk = k.Shape[2];
+            Bias = bias is null ? null : CpuTensor.Array<T>(bias, op);
+            BiasOffset = bias?.Offset ?? 0;
+            Mask = mask is null ? null : CpuTensor.Array<T>(mask, op);
+            MaskOffset = mask?.Offset ?? 0;
+            Op = op;
+            // Keys padded to whole score tiles (2 vectors), head dim to whole vectors.
+            KeyStride = Math.Max(2 * Lanes, (Nk + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes));
+            DPad = (D + Lanes - 1) / Lanes * Lanes;
+        }
+
+        public int B { get; }
+        public int H { get; }
+        public int Nq { get; }
+        public int Nk { get; }
+        public int D { get; }
+        public int KeyStride { get; }
+        public int DPad { get; }
+        public T[]? Bias { get; }
+        public int BiasOffset { get; }
+        public T[]? Mask { get; }
+        public int MaskOffset { get; }
+        public string Op { get; }
+    }
+
+    /// <summary>Host arrays of the backward's extra inputs and outputs.</summary>
+    private sealed class Gradients(Tensor output, Tensor lse, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias, string op)
+    {
+        public T[] Out { get; } = CpuTensor.Array<T>(output, op);
+        public int OutOffset { get; } = output.Offset;
+        public T[] Lse { get; } = CpuTensor.Array<T>(lse, op);
+        public int LseOffset { get; } = lse.Offset;
+        public T[] GradOut { get; } = CpuTensor.Array<T>(gradOutput, op);
+        public int GradOutOffset { get; } = gradOutput.Offset;
+        public T[] GradQ { get; } = CpuTensor.Array<T>(gradQ, op);
+        public int GradQOffset { get; } = gradQ.Offset;
+        public T[] GradK { get; } = CpuTensor.Array<T>(gradK, op);
+        public int GradKOffset { get; } = gradK.Offset;
+        public T[] GradV { get; } = CpuTensor.Array<T>(gradV, op);
+        public int GradVOffset { get; } = gradV.Offset;
+        public T[]? GradBias { get; } = gradBias is null ? null : CpuTensor.Array<T>(gradBias, op);
+        public int GradBiasOffset { get; } = gradBias?.Offset ?? 0;
+    }
+
+    /// <summary>One worker's scratch panels (pooled), reused across its (b, h) jobs.</summary>
+    private sealed class Workspace : IDisposable
+    {
+        private readonly Geometry _g;
+        private readonly T[] _kt, _vt, _kRows, _vRows, _keyBias;   // packed keys/values of the current (b, h)
+        private readonly T[] _qPanel, _qRows, _doPanel, _doRows;    // the current query tile
+        private readonly T[] _scores, _dp, _acc;                     // Rows × Block scores, dP; Rows × D' accumulator
+        private readonly T[] _rowMax = new T[Rows], _rowSum = new T[Rows], _delta = new T[Rows];
+        private readonly T[]? _dk, _dv;                              // KeyStride × D' key gradients
+        private readonly List<T[]> _rented = [];
+
+        public Workspace(Geometry g, bool backward)
+        {
+            _g = g;
+            int ks = g.KeyStride, dp = g.DPad, d = Math.Max(g.D, 1);
+            _kt = Rent(d * ks);
+            _kRows = Rent(ks * dp);
+            _vRows = Rent(ks * dp);
+            _keyBias = Rent(ks);
+            _qPanel = Rent(d * Rows);
+            _scores = Rent(Rows * Block);
+            _acc = Rent(Rows * dp);
+            _vt = backward ? Rent(d * ks) : [];
+            _qRows = backward ? Rent(Rows * dp) : [];
+            _doPanel = backward ? Rent(d * Rows) : [];
+            _doRows = backward ? Rent(Rows * dp) : [];
+            _dp = backward ? Rent(Rows * Block) : [];
+            _dk = backward ? Rent(ks * dp) : null;
+            _dv = backward ? Rent(ks * dp) : null;
+        }
+
+        private T[] Rent(int length)
+        {
+            var a = ArrayPool<T>.Shared.Rent(length);
+            a.AsSpan(0, length).Clear();
+            _rented.Add(a);
+            return a;
+        }
+
+        /// <summary>Packs kᵀ, vᵀ and the padded k, v rows of (b, h) = bh and the key mask row of jet b.</summary>
+        public void PackKeys(Tensor k, Tensor v, int bh, int b)
+        {
+            var g = _g;
+            int nk = g.Nk, d = g.D, ks = g.KeyStride, dp = g.DPad;
+            var ks_ = CpuTensor.Array<T>(k, g.Op).AsSpan(k.Offset + bh * nk * d, nk * d);
+            var vs = CpuTensor.Array<T>(v, g.Op).AsSpan(v.Offset + bh * nk * d, nk * d);
+            bool backward = _vt.Length > 0;
+            for (int j = 0; j < nk; j++)
+            {
+                for (int c = 0; c < d; c++)
+                {
+                    _kt[c * ks + j] = ks_[j * d + c];
+                    if (backward) _vt[c * ks + j] = vs[j * d + c];
+                }
+                ks_.Slice(j * d, d).CopyTo(_kRows.AsSpan(j * dp, d));
+                vs.Slice(j * d, d).CopyTo(_vRows.AsSpan(j * dp, d));
+            }
+            for (int j = 0; j < ks; j++)
+            {
+                bool valid = j < nk && (g.Mask is null || g.Mask[g.MaskOffset + b * nk + j] != T.Zero);
+                _keyBias[j] = valid ? T.Zero : T.NegativeInfinity;
+            }
+        }
+
+        // Packs the tile's q rows (scaled) as a D × 8 panel; unused rows are zero.
+        private void PackQueries(T[] source, int offset, int rows, T factor, T[] panel, T[]? rowsOut)
+        {
+            int d = _g.D, dp = _g.DPad;
+            panel.AsSpan(0, d * Rows).Clear();
+            rowsOut?.AsSpan(0, Rows * dp).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < d; c++) panel[c * Rows + r] = source[offset + r * d + c] * factor;
+                if (rowsOut is not null) source.AsSpan(offset + r * d, d).CopyTo(rowsOut.AsSpan(r * dp, d));
+            }
+        }
+
+        // scores[r, 0..width) = panel·kᵀ (or vᵀ) for the key block starting at j0 (width a multiple of 2L).
+        private void ScoreBlock(T[] panel, T[] transposed, int j0, int width, T[] dst)
+        {
+            int lanes = Lanes, d = _g.D;
+            fixed (T* a = panel, bt = transposed, tile = dst)
+            {
+                for (int jj = 0; jj < width; jj += 2 * lanes)
+                    TileKernels<T>.ScoreTile(d, a, Rows, bt + j0 + jj, _g.KeyStride, tile + jj, Block);
+            }
+        }
+
+        // scores[r, :] += bias row + key mask (−∞ on padded and tail keys); rows ≥ rows are left alone.
+        private void AddBias(int bh, int i0, int rows, int j0, int width)
+        {
+            var g = _g;
+            int valid = Math.Clamp(g.Nk - j0, 0, width);
+            for (int r = 0; r < rows; r++)
+            {
+                var row = _scores.AsSpan(r * Block, width);
+                var kb = _keyBias.AsSpan(j0, width);
+                if (g.Bias is not null)
+                {
+                    var br = g.Bias.AsSpan(g.BiasOffset + (bh * g.Nq + i0 + r) * g.Nk + j0, valid);
+                    for (int j = 0; j < valid; j++) row[j] += br[j] + kb[j];
+                    for (int j = valid; j < width; j++) row[j] = T.NegativeInfinity;
+                }
+                else
+                {
+                    AddInPlace(row, kb);
+                }
+            }
+        }
+
+        public void ForwardTile(Tensor q, int bh, int i0, int rows, T scale, T[] outs, int outO, T[] lses, int lseO)
+        {
+            var g = _g;
+            int dp = g.DPad, ks = g.KeyStride;
+            PackQueries(CpuTensor.Array<T>(q, g.Op), q.Offset + (bh * g.Nq + i0) * g.D, rows, scale, _qPanel, null);
+            _rowMax.AsSpan().Fill(T.NegativeInfinity);
+            _rowSum.AsSpan().Clear();
+            _acc.AsSpan(0, Rows * dp).Clear();
+            for (int j0 = 0; j0 < ks; j0 += Block)
+            {
+                int width = Math.Min(Block, ks - j0);
+                ScoreBlock(_qPanel, _kt, j0, width, _scores);
+                AddBias(bh, i0, rows, j0, width);
+                for (int r = 0; r < Rows; r++)
+                {
+                    var row = _scores.AsSpan(r * Block, width);
+                    T blockMax = r < rows ? Max(row) : T.NegativeInfinity;
+                    T m = T.Max(_rowMax[r], blockMax);
+                    if (T.IsNegativeInfinity(m))
+                    {
+                        row.Clear();   // no valid key yet: contributes nothing
+                        continue;
+                    }
+                    T sum = ExpShifted(row, m);
+                    T correction = T.Exp(_rowMax[r] - m);
+                    _rowSum[r] = _rowSum[r] * correction + sum;
+                    if (correction != T.One) Scale(_acc.AsSpan(r * dp, dp), correction);
+                    _rowMax[r] = m;
+                }
+                fixed (T* p = _scores, vr = _vRows, acc = _acc)
+                    TileKernels<T>.RowsTimesMatrix(width, p, Block, vr + j0 * dp, dp, dp, acc, dp);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                int i = i0 + r;
+                var dst = outs.AsSpan(outO + (bh * g.Nq + i) * g.D, g.D);
+                T l = _rowSum[r];
+                if (l > T.Zero)
+                {
+                    T inv = T.One / l;
+                    var src = _acc.AsSpan(r * dp, g.D);
+                    for (int c = 0; c < g.D; c++) dst[c] = src[c] * inv;
+                    lses[lseO + bh * g.Nq + i] = _rowMax[r] + T.Log(l);
+                }
+                else
+                {
+                    dst.Clear();
+                    lses[lseO + bh * g.Nq + i] = T.NegativeInfinity;
+                }
+            }
+        }
+
+        public void ClearKeyGradients()
+        {
+            int n = _g.KeyStride * _g.DPad;
+            _dk.AsSpan(0, n).Clear();
+            _dv.AsSpan(0, n).Clear();
+        }
+
+        public void BackwardTile(Tensor q, int bh, int i0, int rows, T scale, Gradients gr)
+        {
+            var g = _g;
+            int dp = g.DPad, ks = g.KeyStride, d = g.D;
+            int rowBase = bh * g.Nq + i0;
+            PackQueries(CpuTensor.Array<T>(q, g.Op), q.Offset + rowBase * d, rows, scale, _qPanel, _qRows);
+            PackQueries(gr.GradOut, gr.GradOutOffset + rowBase * d, rows, T.One, _doPanel, _doRows);
+            for (int r = 0; r < Rows; r++)
+            {
+                if (r >= rows)
+                {
+                    _delta[r] = T.Zero;
+                    _rowMax[r] = T.NegativeInfinity;
+                    continue;
+                }
+                T delta = T.Zero;
+                for (int c = 0; c < d; c++) delta += gr.GradOut[gr.GradOutOffset + (rowBase + r) * d + c] * gr.Out[gr.OutOffset + (rowBase + r) * d + c];
+                _delta[r] = delta;
+                _rowMax[r] = gr.Lse[gr.LseOffset + rowBase + r];   // the row's log-sum-exp
+            }
+            _acc.AsSpan(0, Rows * dp).Clear();   // dQ accumulator
+            for (int j0 = 0; j0 < ks; j0 += Block)
+            {
+                int width = Math.Min(Block, ks - j0);
+                ScoreBlock(_qPanel, _kt, j0, width, _scores);
+                AddBias(bh, i0, rows, j0, width);
+                ScoreBlock(_doPanel, _vt, j0, width, _dp);
+                int valid = Math.Clamp(g.Nk - j0, 0, width);
+                for (int r = 0; r < Rows; r++)
+                {
+                    var p = _scores.AsSpan(r * Block, width);
+                    var ds = _dp.AsSpan(r * Block, width);
+                    if (T.IsNegativeInfinity(_rowMax[r]))
+                    {
+                        p.Clear();
+                        ds.Clear();
+                        if (gr.GradBias is not null && r < rows)
+                            gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + j0, valid).Clear();
+                        continue;
+                    }
+                    // P = exp(S − lse); dS = P ⊙ (dP − Δ).
+                    ExpShifted(p, _rowMax[r]);
+                    SoftmaxGrad(p, ds, _delta[r]);
+                    if (gr.GradBias is not null && r < rows)
+                        ds[..valid].CopyTo(gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + j0, valid));
+                }
+                fixed (T* p = _scores, ds = _dp, doRows = _doRows, qRows = _qRows, kRows = _kRows, acc = _acc, dk = _dk, dv = _dv)
+                {
+                    TileKernels<T>.TransposeTimesRows(width, p, Block, doRows, dp, dp, dv + j0 * dp, dp);
+                    TileKernels<T>.TransposeTimesRows(width, ds, Block, qRows, dp, dp, dk + j0 * dp, dp);
+                    TileKernels<T>.RowsTimesMatrix(width, ds, Block, kRows + j0 * dp, dp, dp, acc, dp);
+                }
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                var dst = gr.GradQ.AsSpan(gr.GradQOffset + (rowBase + r) * d, d);
+                var src = _acc.AsSpan(r * dp, d);
+                for (int c = 0; c < d; c++) dst[c] = src[c] * scale;
+            }
+        }
+
+        public void StoreKeyGradients(Gradients gr, int bh, T scale)
+        {
+            var g = _g;
+            int d = g.D, dp = g.DPad;
+            for (int j = 0; j < g.Nk; j++)
+            {
+                var dk = gr.GradK.AsSpan(gr.GradKOffset + (bh * g.Nk + j) * d, d);
+                var dv = gr.GradV.AsSpan(gr.GradVOffset + (bh * g.Nk + j) * d, d);
+                for (int c = 0; c < d; c++)
+                {
+                    dk[c] = _dk![j * dp + c] * scale;
+                    dv[c] = _dv![j * dp + c];
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
+            _rented.Clear();
+        }
+    }
+
+    // Row helpers over whole vectors (every row length here is a multiple of the SIMD width).
+
+    private static void AddInPlace(Span<T> row, ReadOnlySpan<T> add)
+    {
+        int lanes = Lanes;
+        for (int j = 0; j < row.Length; j += lanes)
+            (Vector512.Create<T>(row.Slice(j, lanes)) + Vector512.Create<T>(add.Slice(j, lanes))).CopyTo(row.Slice(j, lanes));
+    }
+
+    private static T Max(ReadOnlySpan<T> row)
+    {
+        int lanes = Lanes;
+        var m = Vector512.Create(T.NegativeInfinity);
+        for (int j = 0; j < row.Length; j += lanes) m = Vector512.Max(m, Vector512.Create<T>(row.Slice(j, lanes)));
+        T best = T.NegativeInfinity;
+        for (int l = 0; l < lanes; l++) best = T.Max(best, m[l]);
+        return best;
+    }
+
+    // row = exp(row − shift) in place (−∞ entries become 0); returns the sum.
+    private static T ExpShifted(Span<T> row, T shift)
+    {
+        int lanes = Lanes;
+        var s = Vector512.Create(shift);
+        var sum = Vector512<T>.Zero;
+        for (int j = 0; j < row.Length; j += lanes)
+        {
+            var e = TileKernels<T>.Exp(Vector512.Create<T>(row.Slice(j, lanes)) - s);
+            e.CopyTo(row.Slice(j, lanes));
+            sum += e;
+        }
+        return Vector512.Sum(sum);
+    }
+
+    // ds = p ⊙ (ds − delta) in place.
+    private static void SoftmaxGrad(ReadOnlySpan<T> p, Span<T> ds, T delta)
+    {
+        int lanes = Lanes;
+        var dv = Vector512.Create(delta);
+        for (int j = 0; j < p.Length; j += lanes)
+            (Vector512.Create<T>(p.Slice(j, lanes)) * (Vector512.Create<T>(ds.Slice(j, lanes)) - dv)).CopyTo(ds.Slice(j, lanes));
+    }
+
+    private static void Scale(Span<T> row, T factor)
+    {
+        int lanes = Lanes;
+        var f = Vector512.Create(factor);
+        for (int j = 0; j < row.Length; j += lanes) (Vector512.Create<T>(row.Slice(j, lanes)) * f).CopyTo(row.Slice(j, lanes));
+    }
+}

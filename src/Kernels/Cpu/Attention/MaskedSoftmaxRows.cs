@@ -1,0 +1,121 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Hep.Engine;
+
+namespace Hep.Kernels.Cpu.Attention;
+
+/// <summary>
+/// Softmax over the last axis of x + mask. Shapes: x, y (rows, n) contiguous; mask a view of x's shape
+/// whose last axis has stride 1 or 0 (broadcast) and whose leading axes may have any strides (0 on
+/// broadcast axes). Thread mapping: rows split across cores; each row is read once from memory and
+/// processed in L1 with Vector512: s = x + m with a running max, y = exp(s − max) with its sum, then
+/// y *= 1/sum. A row whose entries are all −∞ gives zeros (no NaN); subtracting the max keeps large
+/// logits finite. Backward reuses the plain softmax row kernel: gx = y ⊙ (g − Σ g ⊙ y).
+/// Deterministic (per-row work only).
+/// </summary>
+internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static void Forward(Tensor x, Tensor? mask, Tensor y)
+    {
+        const string op = "MaskedSoftmax";
+        var xs = CpuTensor.Array<T>(x, op);
+        var ys = CpuTensor.Array<T>(y, op);
+        T[]? ms = mask is null ? null : CpuTensor.Array<T>(mask, op);
+        int n = x.Shape[^1];
+        int rows = n == 0 ? 0 : (int)(x.Numel / n);
+        int xo = x.Offset, yo = y.Offset;
+        var rowOffsets = mask is null ? null : MaskRowOffsets(mask, rows);
+        int maskStep = mask is null || n == 1 ? 0 : mask.Strides[^1];
+        if (maskStep is not (0 or 1)) throw new ArgumentException($"{op}: mask's last axis must have stride 1 or 0, got {maskStep}");
+        CpuParallel.For(rows, 8L * n, (s, e) =>
+        {
+            var tmp = maskStep == 0 ? new T[n] : null;
+            for (int r = s; r < e; r++)
+            {
+                var xr = xs.AsSpan(xo + r * n, n);
+                var yr = ys.AsSpan(yo + r * n, n);
+                ReadOnlySpan<T> mr = default;
+                if (ms is not null)
+                {
+                    if (maskStep == 1) mr = ms.AsSpan(rowOffsets![r], n);
+                    else
+                    {
+                        tmp.AsSpan().Fill(ms[rowOffsets![r]]);
+                        mr = tmp;
+                    }
+                }
+                Row(xr, mr, yr);
+            }
+        });
+    }
+
+    public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
+
+    // y = softmax(x + m) for one row (m empty = no mask).
+    private static void Row(ReadOnlySpan<T> x, ReadOnlySpan<T> m, Span<T> y)
+    {
+        int n = x.Length, lanes = Vector512<T>.Count, j = 0;
+        bool masked = !m.IsEmpty;
+        var vmax = Vector512.Create(T.NegativeInfinity);
+        T max = T.NegativeInfinity;
+        for (; j + lanes <= n; j += lanes)
+        {
+            var v = Vector512.Create(x.Slice(j, lanes));
+            if (masked) v += Vector512.Create(m.Slice(j, lanes));
+            v.CopyTo(y.Slice(j, lanes));
+            vmax = Vector512.Max(vmax, v);
+        }
+        for (; j < n; j++)
+        {
+            T v = masked ? x[j] + m[j] : x[j];
+            y[j] = v;
+            max = T.Max(max, v);
+        }
+        for (int l = 0; l < lanes; l++) max = T.Max(max, vmax[l]);
+        if (T.IsNegativeInfinity(max))
+        {
+            y.Clear();
+            return;
+        }
+        var shift = Vector512.Create(max);
+        var vsum = Vector512<T>.Zero;
+        T sum = T.Zero;
+        for (j = 0; j + lanes <= n; j += lanes)
+        {
+            var e = TileKernels<T>.Exp(Vector512.Create<T>(y.Slice(j, lanes)) - shift);
+            e.CopyTo(y.Slice(j, lanes));
+            vsum += e;
+        }
+        for (; j < n; j++)
+        {
+            y[j] = T.Exp(y[j] - max);
+            sum += y[j];
+        }
+        sum += Vector512.Sum(vsum);
+        var inv = Vector512.Create(T.One / sum);
+        for (j = 0; j + lanes <= n; j += lanes) (Vector512.Create<T>(y.Slice(j, lanes)) * inv).CopyTo(y.Slice(j, lanes));
+        for (; j < n; j++) y[j] *= inv[0];
+    }
+
+    // Element offset of each row's first mask entry (leading axes of the strided mask view).
+    private static int[] MaskRowOffsets(Tensor mask, int rows)
+    {
+        var offsets = new int[rows];
+        int lead = mask.Rank - 1;
+        var counter = new int[lead];
+        int offset = mask.Offset;
+        for (int r = 0; r < rows; r++)
+        {
+            offsets[r] = offset;
+            for (int a = lead - 1; a >= 0; a--)
+            {
+                counter[a]++;
+                offset += mask.Strides[a];
+                if (counter[a] < mask.Shape[a]) break;
+                offset -= counter[a] * mask.Strides[a];
+                counter[a] = 0;
+            }
+        }
+        return offsets;
+    }
+}
