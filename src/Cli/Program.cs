@@ -36,8 +36,6 @@ public static class Program
         var backend = DeviceSelection.Select(flags);
         log.WriteLine($"device: {backend.Name} ({backend.Device})");
         string arch = flags.String("arch")!;
-        if (!string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
-            throw new CliException($"flag --arch: '{arch}' is not available in this build yet (available: MLP)");
         if (flags.String("mode") != "train")
             throw new CliException($"flag --mode: '{flags.String("mode")}' is not wired into the CLI yet (train is)");
         int fixedLength = flags.Int("fixed_length");
@@ -57,12 +55,23 @@ public static class Program
             observed = [];
             log.WriteLine($"data: {jets} built-in synthetic jets (top-like 3-prong vs QCD-like 1-prong)");
         }
-        log.WriteLine($"features: {string.Join(" ", JetObservables.Names)}");
-        var features = JetObservables.Compute(set);
         var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
             flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
             flags.Double("val_fraction"), flags.Int("seed"), [64, 64], 0.1);
-        var result = new TabularTrainer(backend, settings, log).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
+        TabularResult result;
+        if (string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
+        {
+            log.WriteLine($"features: {string.Join(" ", JetObservables.Names)}");
+            var features = JetObservables.Compute(set);
+            result = new TabularTrainer(backend, settings, log).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
+        }
+        else
+        {
+            var conditions = flags.Json<ProcessingCondition[]>("Processing_conditions") ?? ParticleFeatures.DefaultConditions;
+            if (conditions.Length < 2) throw new CliException("flag --Processing_conditions: needs at least the two kNN coordinates");
+            using var model = JetModel.Create(backend, flags, conditions.Length, set.LabelNames.Length, flags.Int("seed"));
+            result = new JetTrainer(backend, settings, log).Run(model, set, conditions);
+        }
         log.WriteLine($"final validation: {result.Metrics}");
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
         var rows = result.HeldOutRows;

@@ -73,7 +73,7 @@ public sealed class ParsedFlags
         }
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNameCaseInsensitive = false };
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNameCaseInsensitive = true };
 
     private static void Validate(FlagSpec spec, string value)
     {

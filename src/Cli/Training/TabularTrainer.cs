@@ -33,20 +33,8 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
         var (mean, std) = Standardisation(features, featureCount, train);
 
         using var model = new MlpClassifier(backend, featureCount, settings.Hidden, classes, settings.Dropout, seed: (ulong)settings.Seed);
-        using Optimizer opt = settings.Optimizer switch
-        {
-            "sgd" => new Sgd(model.Parameters(), settings.LearningRate, settings.Momentum, settings.WeightDecay),
-            "adamw" => new AdamW(model.Parameters(), settings.LearningRate, weightDecay: settings.WeightDecay),
-            _ => throw new Options.CliException($"flag --optimizer: unknown optimiser '{settings.Optimizer}' (sgd | adamw)"),
-        };
-        ILrSchedule schedule = settings.Schedule switch
-        {
-            "constant" => new ConstantLr(settings.LearningRate),
-            "cosine" => new CosineLr(settings.LearningRate, settings.Epochs),
-            "step" => new StepLr(settings.LearningRate, [Math.Max(1, settings.Epochs * 2 / 3)]),
-            "flat+decay" => new FlatDecayLr(settings.LearningRate, settings.Epochs),
-            _ => throw new Options.CliException($"flag --lr_schedule: unknown schedule '{settings.Schedule}'"),
-        };
+        using var opt = OptimizerSetup.Create(settings.Optimizer, model.Parameters(), settings.LearningRate, settings.Momentum, settings.WeightDecay);
+        var schedule = OptimizerSetup.Schedule(settings.Schedule, settings.LearningRate, settings.Epochs);
         log.WriteLine($"model: MLP {featureCount} → [{string.Join(", ", settings.Hidden)}] → {classes}, {model.ParameterCount:N0} parameters; " +
             $"{train.Length} training / {val.Length} validation rows; backend {backend.Name}");
         ClassificationMetrics? metrics = null;
