@@ -57,7 +57,11 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                         loaded = bi;
                     }
                     var result = outIdx.AsSpan(oo + bi * n * k, n * k);
-                    for (int i0 = q0; i0 < q1; i0 += Rows) jet.QueryTile(i0, Math.Min(Rows, q1 - i0), result);
+                    for (int i0 = q0; i0 < q1; i0 += Rows)
+                    {
+                        int rows = Math.Min(Rows, q1 - i0);
+                        if (jet.AnyReal(i0, rows)) jet.QueryTile(i0, rows, result);
+                    }
                     for (int i = q0; i < q1; i++)
                     {
                         if (!jet.Real[i]) jet.PaddedQuery(i, result.Slice(i * k, k));
@@ -77,10 +81,10 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
         private readonly int _c, _n, _k, _stride;
         private readonly T[] _coords;     // (C, stride) zero-padded coordinates of real points
         private readonly T[] _baseKey;    // ‖p_j‖² for real j < N, +∞ otherwise (stride)
-        private readonly T[] _tile;       // Rows × 2·Lanes ranking keys of the current tile
-        private readonly T[] _listKey;    // Rows × K sorted keys
-        private readonly int[] _listIdx;  // Rows × K candidate indices
-        private readonly int[] _listCount = new int[Rows];
+        private readonly T[] _tile;       // Rows × stride ranking keys of the current query tile
+        private readonly TopK _lists;     // the running top-K of each tile row
+        private readonly int[] _padded;   // indices of the padded points of the loaded jet, ascending
+        private int _paddedCount, _realEnd;
         private int[]? _paddedOrder;      // real points in a padded query's order, built on demand
         private T[] _source = [];
         private int _sourceOffset;
@@ -93,10 +97,10 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             _stride = (n + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes);
             _coords = ArrayPool<T>.Shared.Rent(Math.Max(c, 1) * _stride);
             _baseKey = ArrayPool<T>.Shared.Rent(_stride);
-            _tile = ArrayPool<T>.Shared.Rent(Rows * 2 * Lanes);
-            _listKey = ArrayPool<T>.Shared.Rent(Rows * k);
-            _listIdx = ArrayPool<int>.Shared.Rent(Rows * k);
+            _tile = ArrayPool<T>.Shared.Rent(Rows * _stride);
+            _lists = new TopK(Rows, k);
             Real = new bool[n];
+            _padded = new int[n];
         }
 
         /// <summary>Real[j]: particle j of the loaded jet is real (mask ≠ 0).</summary>
@@ -110,10 +114,17 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             _sourceOffset = pointsOffset;
             _paddedOrder = null;
             RealCount = 0;
+            _paddedCount = 0;
+            _realEnd = 0;
             for (int j = 0; j < _n; j++)
             {
                 Real[j] = mask is null || mask[maskOffset + j] != T.Zero;
-                if (Real[j]) RealCount++;
+                if (Real[j])
+                {
+                    RealCount++;
+                    _realEnd = j + 1;
+                }
+                else _padded[_paddedCount++] = j;
             }
             var norms = _baseKey.AsSpan(0, _stride);
             norms.Clear();
@@ -135,22 +146,34 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             }
         }
 
+        /// <summary>True when one of queries i0 … i0 + rows − 1 is a real particle.</summary>
+        public bool AnyReal(int i0, int rows)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                if (Real[i0 + r]) return true;
+            }
+            return false;
+        }
+
         /// <summary>Top-K of queries i0 … i0 + rows − 1 over all candidates; writes the rows of real queries.</summary>
         public void QueryTile(int i0, int rows, Span<int> result)
         {
             int k = _k, lanes = Lanes;
-            Array.Clear(_listCount);
+            _lists.Reset();
+            // Candidates past the last real point are padded or tail lanes (+∞): never visited.
+            int end = (_realEnd + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
             fixed (T* coords = _coords, baseKey = _baseKey, tile = _tile)
             {
-                for (int j0 = 0; j0 < _n; j0 += 2 * lanes)
+                for (int j0 = 0; j0 < end; j0 += 2 * lanes) DotTile(coords, baseKey, i0, j0, tile + j0);
+                for (int r = 0; r < rows; r++)
                 {
-                    DotTile(coords, baseKey, i0, j0, tile);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        int i = i0 + r;
-                        if (i >= j0 && i < j0 + 2 * lanes) tile[r * 2 * lanes + i - j0] = T.PositiveInfinity;
-                        Select(r, tile + r * 2 * lanes, j0);
-                    }
+                    int i = i0 + r;
+                    if (!Real[i]) continue;
+                    T* row = tile + r * _stride;
+                    row[i] = T.PositiveInfinity;   // self (i < N ≤ stride)
+                    if (k <= lanes) SelectRowInRegisters(r, row, end);
+                    else SelectRow(r, row, end);
                 }
             }
             for (int r = 0; r < rows; r++)
@@ -158,20 +181,16 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 int i = i0 + r;
                 if (!Real[i]) continue;
                 var dst = result.Slice(i * k, k);
-                int count = _listCount[r];
-                _listIdx.AsSpan(r * k, count).CopyTo(dst);
+                int count = _lists.CopyTo(r, dst);
                 // Padded points (all at the same distance, beyond every real one) in index order.
-                for (int j = 0; j < _n && count < k; j++)
-                {
-                    if (!Real[j]) dst[count++] = j;
-                }
+                for (int p = 0; count < k; p++) dst[count++] = _padded[p];
             }
         }
 
-        // tile[r, 0 .. 2L) = base[j0 ..] − 2·Σ_c p[c, i0 + r]·p[c, j0 ..]: the shared 8 × 2-vector register tile.
+        // tile[r·stride + 0 .. 2L) = base[j0 ..] − 2·Σ_c p[c, i0 + r]·p[c, j0 ..]: the shared 8 × 2-vector register tile.
         private void DotTile(T* coords, T* baseKey, int i0, int j0, T* tile)
         {
-            int lanes = Lanes, w = 2 * lanes;
+            int lanes = Lanes, w = _stride;
             TileKernels<T>.ScoreTile(_c, coords + i0, _stride, coords + j0, _stride, tile, w);
             var base0 = Vector512.Load(baseKey + j0);
             var base1 = Vector512.Load(baseKey + j0 + lanes);
@@ -183,57 +202,68 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             }
         }
 
-        // Feeds 2·L candidate keys (indices j0 …) to row r's running top-K.
-        private void Select(int r, T* keys, int j0)
+        // Row r's top-K over count candidate keys (general K): a SIMD compare against the current K-th
+        // key picks the lanes worth inserting into the vector lists of TopK.
+        private void SelectRow(int r, T* keys, int count)
         {
-            int k = _k, lanes = Lanes;
-            ref int count = ref _listCount[r];
-            T threshold = count == k ? _listKey[r * k + k - 1] : T.PositiveInfinity;
-            for (int v = 0; v < 2; v++)
+            int lanes = Lanes;
+            T threshold = _lists.Threshold(r);
+            for (int j0 = 0; j0 < count; j0 += lanes)
             {
-                ulong bits = Vector512.LessThan(Vector512.Load(keys + v * lanes), Vector512.Create(threshold)).ExtractMostSignificantBits();
+                ulong bits = Vector512.LessThan(Vector512.Load(keys + j0), Vector512.Create(threshold)).ExtractMostSignificantBits();
                 while (bits != 0)
                 {
                     int lane = BitOperations.TrailingZeroCount(bits);
                     bits &= bits - 1;
-                    T key = keys[v * lanes + lane];
-                    if (!(key < threshold)) continue;
-                    Insert(r, ref count, key, j0 + v * lanes + lane);
-                    if (count == k) threshold = _listKey[r * k + k - 1];
+                    T key = keys[j0 + lane];
+                    if (key < threshold) threshold = _lists.Insert(r, key, j0 + lane);
                 }
             }
         }
 
-        // Sorted insertion after every equal key (ties keep the earlier, lower index); drops the K-th when full.
-        private void Insert(int r, ref int count, T key, int j)
+        // K ≤ L: the sorted list is one vector of keys and one of indices kept in registers for the
+        // whole row. Insertion: gt = keys > key (a suffix of the first K lanes, as they are sorted);
+        // lanes whose left neighbour is gt shift right by one, the first gt lane takes the new entry.
+        // Lanes ≥ K hold don't-care values; the threshold is lane K − 1.
+        private void SelectRowInRegisters(int r, T* row, int count)
         {
-            int k = _k, baseAt = r * k;
-            int p = count < k ? count++ : k - 1;
-            while (p > 0 && _listKey[baseAt + p - 1] > key)
+            int lanes = Lanes, last = _k - 1;
+            var keys = Vector512.Create(T.PositiveInfinity);
+            var ids = Vector512<T>.Zero;
+            T threshold = T.PositiveInfinity;
+            for (int j0 = 0; j0 < count; j0 += lanes)
             {
-                _listKey[baseAt + p] = _listKey[baseAt + p - 1];
-                _listIdx[baseAt + p] = _listIdx[baseAt + p - 1];
-                p--;
+                ulong bits = Vector512.LessThan(Vector512.Load(row + j0), Vector512.Create(threshold)).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    T key = row[j0 + lane];
+                    if (!(key < threshold)) continue;
+                    var kv = Vector512.Create(key);
+                    var gt = Vector512.GreaterThan(keys, kv);
+                    var shift = TopK.ShiftUp(gt, T.Zero);   // lane i: lane i − 1 is gt (lane 0: never)
+                    var at = Vector512.AndNot(gt, shift);
+                    keys = Vector512.ConditionalSelect(at, kv, Vector512.ConditionalSelect(shift, TopK.ShiftUp(keys, T.Zero), keys));
+                    ids = Vector512.ConditionalSelect(at, Vector512.Create(T.CreateTruncating(j0 + lane)),
+                        Vector512.ConditionalSelect(shift, TopK.ShiftUp(ids, T.Zero), ids));
+                    threshold = keys.GetElement(last);
+                }
             }
-            _listKey[baseAt + p] = key;
-            _listIdx[baseAt + p] = j;
+            _lists.Set(r, keys, ids);
         }
 
         /// <summary>A padded query's neighbours: other padded points by index, then real points in exact coord-shift order.</summary>
         public void PaddedQuery(int i, Span<int> dst)
         {
             int count = 0;
-            for (int j = 0; j < _n && count < _k; j++)
+            for (int p = 0; p < _paddedCount && count < _k; p++)
             {
-                if (j != i && !Real[j]) dst[count++] = j;
+                if (_padded[p] != i) dst[count++] = _padded[p];
             }
             if (count == _k) return;
             _paddedOrder ??= PaddedQueryOrder();
-            foreach (int j in _paddedOrder)
-            {
-                if (count == _k) break;
-                dst[count++] = j;
-            }
+            for (int p = 0; count < _k; p++) dst[count++] = _paddedOrder[p];
         }
 
         // Σ_c (1e9 − p_j,c)² = C·1e18 − 2e9·Σ_c p_j,c + ‖p_j‖²: order real j by the last two terms (float64), ties by index.
@@ -261,8 +291,98 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             ArrayPool<T>.Shared.Return(_coords);
             ArrayPool<T>.Shared.Return(_baseKey);
             ArrayPool<T>.Shared.Return(_tile);
-            ArrayPool<T>.Shared.Return(_listKey);
-            ArrayPool<int>.Shared.Return(_listIdx);
+        }
+    }
+
+    /// <summary>
+    /// Sorted top-K lists held in SIMD registers' worth of memory: per row, ⌈K/L⌉ vectors of keys
+    /// (+∞ when empty) and as many of candidate indices (stored as T, exact below 2^24). Insertion is
+    /// branch-free: p = number of kept keys ≤ the new key; lanes after p take their left neighbour
+    /// (carried across vectors), lane p takes the new entry. Ties therefore keep the earlier (lower) index.
+    /// </summary>
+    private sealed class TopK
+    {
+        private readonly int _k, _vectors;
+        private readonly Vector512<T>[] _keys, _idx;
+        private static readonly Vector512<T> LaneIndex = Vector512.CreateSequence(T.Zero, T.One);
+
+        public TopK(int rows, int k)
+        {
+            _k = k;
+            _vectors = (k + Lanes - 1) / Lanes;
+            _keys = new Vector512<T>[rows * _vectors];
+            _idx = new Vector512<T>[rows * _vectors];
+        }
+
+        public void Reset() => _keys.AsSpan().Fill(Vector512.Create(T.PositiveInfinity));
+
+        /// <summary>The K-th smallest key of row r (+∞ while fewer than K are held).</summary>
+        public T Threshold(int r) => _keys[r * _vectors + (_k - 1) / Lanes].GetElement((_k - 1) % Lanes);
+
+        /// <summary>Inserts (key, j) into row r (key below the threshold); returns the new threshold.</summary>
+        public T Insert(int r, T key, int j)
+        {
+            int lanes = Lanes, baseAt = r * _vectors;
+            var k = Vector512.Create(key);
+            // p = number of held keys ≤ key among the first K lanes.
+            int p = 0;
+            for (int v = 0; v < _vectors; v++)
+            {
+                ulong le = Vector512.LessThanOrEqual(_keys[baseAt + v], k).ExtractMostSignificantBits();
+                int valid = Math.Min(lanes, _k - v * lanes);
+                p += BitOperations.PopCount(le & ((1UL << valid) - 1));
+            }
+            var idx = Vector512.Create(T.CreateTruncating(j));
+            T carryKey = T.PositiveInfinity, carryIdx = T.Zero;
+            for (int v = 0; v < _vectors; v++)
+            {
+                var keys = _keys[baseAt + v];
+                var ids = _idx[baseAt + v];
+                var local = Vector512.Create(T.CreateTruncating(p - v * lanes));
+                var after = Vector512.GreaterThan(LaneIndex, local);
+                var at = Vector512.Equals(LaneIndex, local);
+                T lastKey = keys.GetElement(lanes - 1), lastIdx = ids.GetElement(lanes - 1);
+                var shiftedKeys = ShiftUp(keys, carryKey);
+                var shiftedIds = ShiftUp(ids, carryIdx);
+                _keys[baseAt + v] = Vector512.ConditionalSelect(at, k, Vector512.ConditionalSelect(after, shiftedKeys, keys));
+                _idx[baseAt + v] = Vector512.ConditionalSelect(at, idx, Vector512.ConditionalSelect(after, shiftedIds, ids));
+                carryKey = lastKey;
+                carryIdx = lastIdx;
+            }
+            return Threshold(r);
+        }
+
+        /// <summary>Replaces row r's list (K ≤ L) with one vector of keys and one of indices.</summary>
+        public void Set(int r, Vector512<T> keys, Vector512<T> ids)
+        {
+            _keys[r * _vectors] = keys;
+            _idx[r * _vectors] = ids;
+        }
+
+        /// <summary>Writes row r's held indices (finite keys, in order) to dst; returns how many.</summary>
+        public int CopyTo(int r, Span<int> dst)
+        {
+            int count = 0;
+            for (int i = 0; i < _k; i++)
+            {
+                var key = _keys[r * _vectors + i / Lanes].GetElement(i % Lanes);
+                if (T.IsPositiveInfinity(key)) break;
+                dst[count++] = int.CreateTruncating(_idx[r * _vectors + i / Lanes].GetElement(i % Lanes));
+            }
+            return count;
+        }
+
+        // Lane i ← lane i − 1, lane 0 ← carry.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static Vector512<T> ShiftUp(Vector512<T> v, T carry)
+        {
+            Vector512<T> shifted;
+            if (typeof(T) == typeof(float))
+                shifted = Vector512.Shuffle(v.As<T, float>(), Vector512.Create(0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)).As<float, T>();
+            else if (typeof(T) == typeof(double))
+                shifted = Vector512.Shuffle(v.As<T, double>(), Vector512.Create(0L, 0, 1, 2, 3, 4, 5, 6)).As<double, T>();
+            else throw new NotSupportedException(typeof(T).Name);
+            return shifted.WithElement(0, carry);
         }
     }
 }
