@@ -51,6 +51,8 @@ public sealed class IlgpuBackend : IBackend
         Norm = new IlgpuNormOps(this);
         Indexing = new IlgpuIndexingOps(this);
         Random = new IlgpuRandomOps(this);
+        Graph = new IlgpuGraphOps(this);
+        Attention = new IlgpuAttentionOps(this);
     }
 
     /// <summary>A backend on exactly the requested device; throws <see cref="IlgpuDeviceNotFoundException"/> if absent.</summary>
@@ -100,6 +102,8 @@ public sealed class IlgpuBackend : IBackend
     public INormOps Norm { get; }
     public IIndexingOps Indexing { get; }
     public IRandomOps Random { get; }
+    public IGraphOps Graph { get; }
+    public IAttentionOps Attention { get; }
 
     /// <summary>
     /// When true (default) the indexing ops read back a one-int bounds report after each launch and

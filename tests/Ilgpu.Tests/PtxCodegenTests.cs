@@ -24,11 +24,19 @@ public class PtxCodegenTests
                      "LayerNormKernels.Forward", "LayerNormKernels.Backward", "LayerNormKernels.ForwardPerThread", "LayerNormKernels.BackwardPerThread",
                      "LayerNormKernels.ParamGrad", "BatchNormKernels.Moments", "BatchNormKernels.Affine", "BatchNormKernels.Backward",
                      "IndexingKernels.IndexSelect", "IndexingKernels.IndexAdd", "IndexingKernels.Gather", "IndexingKernels.ScatterAdd",
-                     "RandomKernels.DropoutMask", "RandomKernels.Uniform" })
+                     "RandomKernels.DropoutMask", "RandomKernels.Uniform",
+                     "KnnKernels.Select", "KnnKernels.PaddedQueries", "EdgeGatherKernels.GatherNeighbors", "EdgeGatherKernels.GatherNeighborsBackward",
+                     "EdgeGatherKernels.EdgeFeatures", "EdgeGatherKernels.EdgeFeaturesBackward", "EdgeGatherKernels.NeighborCombine",
+                     "EdgeGatherKernels.NeighborCombineBackward", "SegmentReduceKernels.SumSegments", "SegmentReduceKernels.AtomicScatter",
+                     "SegmentReduceKernels.DivideByCounts", "SegmentReduceKernels.WriteCounts", "SegmentReduceKernels.Gather",
+                     "MaskedSoftmaxKernels.Forward", "MaskedSoftmaxKernels.ForwardPerThread", "FlashAttentionKernels.Forward",
+                     "FlashAttentionKernels.Delta", "FlashAttentionKernels.BackwardQuery", "FlashAttentionKernels.BackwardKey" })
         {
             Assert.That(names.Any(n => n.StartsWith(family + "<", StringComparison.Ordinal) && n.Contains("Single", StringComparison.Ordinal)), Is.True, $"{family} float32");
             Assert.That(names.Any(n => n.StartsWith(family + "<", StringComparison.Ordinal) && n.Contains("Double", StringComparison.Ordinal)), Is.True, $"{family} float64");
         }
+        foreach (var csr in new[] { "CsrKernels.Count", "CsrKernels.ExclusiveScan", "CsrKernels.Fill", "CsrKernels.SortSegments" })
+            Assert.That(names, Does.Contain(csr), "index-only CSR kernel");
         Assert.That(names, Is.Unique);
     }
 

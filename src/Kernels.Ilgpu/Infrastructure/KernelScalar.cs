@@ -12,6 +12,9 @@ internal interface IKernelScalar<T> where T : unmanaged, IFloatingPointIeee754<T
 
     static abstract T FromInt(int value);
 
+    /// <summary>Widening to float64 (exact for both dtypes).</summary>
+    static abstract double ToDouble(T value);
+
     /// <summary>target += value atomically (scatter-adds).</summary>
     static abstract void AtomicAdd(ref T target, T value);
 
@@ -31,6 +34,8 @@ internal readonly struct F32 : IKernelScalar<float>
     public static float FromDouble(double value) => (float)value;
 
     public static float FromInt(int value) => value;
+
+    public static double ToDouble(float value) => value;
 
     public static void AtomicAdd(ref float target, float value) => Atomic.Add(ref target, value);
 
@@ -62,6 +67,8 @@ internal readonly struct F64 : IKernelScalar<double>
     public static double FromDouble(double value) => value;
 
     public static double FromInt(int value) => value;
+
+    public static double ToDouble(double value) => value;
 
     public static void AtomicAdd(ref double target, double value) => Atomic.Add(ref target, value);
 
