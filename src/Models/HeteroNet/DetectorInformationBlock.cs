@@ -1,4 +1,3 @@
-using Hep.Models.Common;
 using Hep.Models.Nn;
 
 namespace Hep.Models.HeteroNet;
@@ -62,7 +61,7 @@ public sealed class DetectorInformationBlock : Module
             var message = Fn.Relu(_e2.Forward(Fn.Relu(_eNorm.Forward(_e1.Forward(input)))));
             var gate = Fn.Sigmoid(_m.Forward(message));
             edges = Fn.Add(e, Fn.Unary(UnaryOp.Clamp, Fn.Mul(e, gate), -100, 100));
-            aggregated = SegmentOps.ScatterAdd(Fn.Mul(message, gate), _bySource ? source : destination, v);
+            aggregated = Fn.ScatterAdd(Fn.Mul(message, gate), _bySource ? src : dst, v);
         }
         var update = _h2.Forward(Fn.Relu(_hNorm.Forward(_h1.Forward(Fn.Concat([h, aggregated], 1)))));
         return (Fn.Add(h, update), edges);

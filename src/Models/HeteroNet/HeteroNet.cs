@@ -1,4 +1,3 @@
-using Hep.Models.Common;
 using Hep.Models.Nn;
 
 namespace Hep.Models.HeteroNet;
@@ -64,8 +63,8 @@ public sealed class HeteroNet : Module
             ec = Fn.Slice(edges, 0, 0, c.EdgeCount);
             et = Fn.Slice(edges, 0, c.EdgeCount, t.EdgeCount);
         }
-        var graphOfNode = c.Graph.Concat(t.Graph).ToArray();
-        var pooled = SegmentOps.SegmentMean(merged, graphOfNode, batch.Graphs);
+        using var graphOfNode = Tensor.FromArray<int>(merged.Backend, c.Graph.Concat(t.Graph).ToArray(), new Shape(c.NodeCount + t.NodeCount));
+        var pooled = Fn.SegmentMean(merged, graphOfNode, batch.Graphs);
         return _dec1.Forward(_decDropout.Forward(Fn.Relu(_dec0.Forward(pooled))));
     }
 

@@ -1,4 +1,3 @@
-using Hep.Models.Common;
 using Hep.Models.Nn;
 
 namespace Hep.Models.ParticleNet;
@@ -45,12 +44,12 @@ public sealed class EdgeConvBlock : Module
     /// </summary>
     public Variable Forward(Tensor coordinates, Variable features, Tensor mask, Tensor? neighbours = null)
     {
-        Tensor index = neighbours ?? HostKnn.Compute(coordinates, mask, K);
+        Tensor index = neighbours ?? Neighbours(coordinates, mask);
         try
         {
             if (index.Rank != 3 || index.Shape[2] != K)
                 throw new ArgumentException($"EdgeConv: neighbour indices {index.Shape} must be (B, N, {K})");
-            var x = NeighbourOps.EdgeConvProject(features, _convs[0].Matrix(), index);
+            var x = Fn.EdgeConvProject(features, _convs[0].Matrix(), index);
             for (int i = 0; i < _convs.Count; i++)
             {
                 if (i > 0) x = _convs[i].Forward(x);
@@ -66,6 +65,13 @@ public sealed class EdgeConvBlock : Module
         }
     }
 
-    /// <summary>The kNN indices this block would use for the given coordinates (B, N, k).</summary>
-    public Tensor Neighbours(Tensor coordinates, Tensor mask) => HostKnn.Compute(coordinates, mask, K);
+    /// <summary>
+    /// The block's kNN graph (B, N, k) on coordinates (B, D, N) with mask (B, 1, N): the engine's kNN,
+    /// self excluded, padded points behaving as weaver's 1e9-shifted ones (after every real point).
+    /// </summary>
+    public Tensor Neighbours(Tensor coordinates, Tensor mask)
+    {
+        using var flat = TensorOps.Reshape(mask, mask.Shape[0], mask.Shape[^1]);
+        return TensorOps.Knn(coordinates, flat, K);
+    }
 }

@@ -42,11 +42,17 @@ public sealed class MultiheadAttention : Module
         var q = SplitHeads(Project(query, 0));
         var k = SplitHeads(Project(keyValue, 1));
         var v = SplitHeads(Project(keyValue, 2));
-        var attended = AttentionOps.Attention(q, k, v, bias, keyPaddingMask, Training ? _weightDropout : null);
+        // The fused kernel has no dropout on the attention weights: the composed path serves training with p > 0.
+        var attended = Training && _weightDropout.P > 0
+            ? AttentionOps.Attention(q, k, v, bias, keyPaddingMask, _weightDropout)
+            : Fn.Attention(q, k, v, bias, TypedMask(keyPaddingMask, q.DType));
         int b = query.Shape[0], nq = query.Shape[1];
         var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b, nq, EmbedDim);
         return _outProj.Forward(merged);
     }
+
+    private static Tensor? TypedMask(Tensor? mask, DType dtype) =>
+        mask is null || mask.DType == dtype ? mask : TensorOps.Cast(mask, dtype);
 
     // x·W_part^T + b_part for part 0 (Q), 1 (K), 2 (V) of the packed projection.
     private Variable Project(Variable x, int part) =>
