@@ -36,8 +36,12 @@ public static class Program
         var backend = DeviceSelection.Select(flags);
         log.WriteLine($"device: {backend.Name} ({backend.Device})");
         string arch = flags.String("arch")!;
-        if (flags.String("mode") != "train")
-            throw new CliException($"flag --mode: '{flags.String("mode")}' is not wired into the CLI yet (train is)");
+        string mode = flags.String("mode")!;
+        if (mode is not ("train" or "infer")) throw new CliException($"flag --mode: '{mode}' must be train or infer");
+        if (mode == "infer" && !flags.Has("load_model")) throw new CliException("flag --load_model: --mode infer needs a checkpoint");
+        if (mode == "infer" && string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
+            throw new CliException("flag --mode: infer is available for the particle-level architectures (PN, ParT, PFN)");
+        if (flags.String("load_model") is { } ckpt && !File.Exists(ckpt)) throw new CliException($"flag --load_model: '{ckpt}' does not exist");
         int fixedLength = flags.Int("fixed_length");
         if (fixedLength < 1) throw new CliException($"flag --fixed_length: {fixedLength} must be positive");
         var observables = flags.Json<string[]>("Observables") ?? [];
@@ -70,9 +74,21 @@ public static class Program
             var conditions = flags.Json<ProcessingCondition[]>("Processing_conditions") ?? ParticleFeatures.DefaultConditions;
             if (conditions.Length < 2) throw new CliException("flag --Processing_conditions: needs at least the two kNN coordinates");
             using var model = JetModel.Create(backend, flags, conditions.Length, set.LabelNames.Length, flags.Int("seed"));
-            result = new JetTrainer(backend, settings, log).Run(model, set, conditions);
+            var trainer = new JetTrainer(backend, settings, log);
+            if (mode == "infer")
+            {
+                CheckpointLoading.Load(flags.String("load_model")!, model.Module, log);
+                var (metrics, scores) = trainer.Predict(model, set, conditions);
+                result = new TabularResult(metrics, Enumerable.Range(0, set.Count).ToArray(), scores);
+            }
+            else
+            {
+                string config = string.Join(" ", args);
+                result = trainer.Run(model, set, conditions, flags.String("exp_dir")!, config);
+                log.WriteLine($"checkpoints: {Path.Combine(flags.String("exp_dir")!, "best.ckpt")}, last.ckpt");
+            }
         }
-        log.WriteLine($"final validation: {result.Metrics}");
+        log.WriteLine($"{(mode == "infer" ? "inference" : "final validation")}: {result.Metrics}");
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
         var rows = result.HeldOutRows;
         var heldObs = observed.ToDictionary(kv => kv.Key, kv => rows.Select(r => kv.Value[r]).ToArray());

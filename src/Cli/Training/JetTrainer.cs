@@ -3,6 +3,7 @@ using Hep.Autograd;
 using Hep.Cli.Data;
 using Hep.Cli.Metrics;
 using Hep.Engine;
+using Hep.Models.Checkpoints;
 
 namespace Hep.Cli.Training;
 
@@ -13,8 +14,11 @@ namespace Hep.Cli.Training;
 /// </summary>
 public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextWriter log)
 {
-    public TabularResult Run(JetModel model, JetSet jets, IReadOnlyList<ProcessingCondition> conditions)
+    /// <summary>Trains; after every epoch writes last.ckpt and, when validation AUC improves, best.ckpt into <paramref name="expDir"/>.</summary>
+    public TabularResult Run(JetModel model, JetSet jets, IReadOnlyList<ProcessingCondition> conditions, string expDir, string config)
     {
+        Directory.CreateDirectory(expDir);
+        double bestAuc = double.NegativeInfinity;
         var (features, mask) = ParticleFeatures.Compute(jets, conditions);
         int n = jets.Count, classes = jets.LabelNames.Length;
         var rng = new Random(settings.Seed);
@@ -60,9 +64,22 @@ public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextW
             (metrics, scores) = Evaluate(model, jets, features, mask, conditions.Count, val, classes);
             log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / Math.Max(seen, 1):F4}  train acc {(double)correct / Math.Max(seen, 1):F4}  " +
                 $"{seen / clock.Elapsed.TotalSeconds:F0} jets/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
+            ModelCheckpoint.Save(Path.Combine(expDir, "last.ckpt"), model.Module, epoch + 1, config, opt);
+            if (metrics.Auc > bestAuc || double.IsNaN(bestAuc))
+            {
+                bestAuc = metrics.Auc;
+                ModelCheckpoint.Save(Path.Combine(expDir, "best.ckpt"), model.Module, epoch + 1, config);
+            }
         }
         if (metrics is null) throw new Options.CliException("flag --epochs: must be at least 1");
         return new TabularResult(metrics, val, scores);
+    }
+
+    /// <summary>Inference on every jet of a set: metrics and class probabilities (jets × classes).</summary>
+    public (ClassificationMetrics Metrics, float[] Scores) Predict(JetModel model, JetSet jets, IReadOnlyList<ProcessingCondition> conditions)
+    {
+        var (features, mask) = ParticleFeatures.Compute(jets, conditions);
+        return Evaluate(model, jets, features, mask, conditions.Count, Enumerable.Range(0, jets.Count).ToArray(), jets.LabelNames.Length);
     }
 
     private (ClassificationMetrics, float[]) Evaluate(JetModel model, JetSet jets, float[] features, float[] mask, int channels, int[] rows, int classes)
