@@ -36,6 +36,11 @@ public static class SelfCheck
             run.Check($"Indexing {dtype}", () => SelfCheckCases.Indexing(backend, dtype));
             run.Check($"Random {dtype}", () => SelfCheckCases.Random(backend, dtype));
             run.Check($"Memory {dtype}", () => SelfCheckCases.Memory(backend, dtype));
+            run.Check($"Knn {dtype}", () => HotKernelCases.Knn(backend, dtype));
+            run.Check($"EdgeGather {dtype}", () => HotKernelCases.EdgeGather(backend, dtype));
+            run.Check($"Segments {dtype}", () => HotKernelCases.Segments(backend, dtype));
+            run.Check($"MaskedSoftmax {dtype}", () => HotKernelCases.MaskedSoftmax(backend, dtype));
+            run.Check($"Attention {dtype}", () => HotKernelCases.Attention(backend, dtype));
         }
         log.WriteLine($"selfcheck: {run.Passed} passed, {run.Failed} failed ({backend.LoadedKernelCount} kernels loaded)");
         return new SelfCheckResult(run.Passed, run.Failed, run.Failures);
