@@ -99,4 +99,29 @@ public class ParticleNetTests
         var b = model.Forward(padded.PointsTensor(Cpu, DType.Float32), Variable.Constant(padded.FeaturesTensor(Cpu, DType.Float32)), padded.MaskTensor(Cpu, DType.Float32));
         TensorAssert.Close(b.Data, a.Data, 1e-5, 1e-5, "extra padding");
     }
+
+    [Test]
+    public void InputBatchNormAndCountPoolingOptions()
+    {
+        using (var noBn = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 2) with { UseFtsBn = false }))
+        {
+            Assert.That(noBn.ParameterCount, Is.EqualTo(26_416L - 2 * 7));
+            Assert.That(noBn.NamedParameters().Any(p => p.Name.StartsWith("bn_fts")), Is.False);
+        }
+        var full = new SyntheticJets(2, 16, 7, [16, 16], seed: 8);
+        var partial = new SyntheticJets(2, 16, 7, [16, 9], seed: 8);
+        using var scope = TensorScope.Begin();
+        using var counts = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 2), seed: 4);
+        using var mean = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 2) with { UseCounts = false }, seed: 4);
+        counts.Eval();
+        mean.Eval();
+        Variable Run(ParticleNet.ParticleNet m, SyntheticJets j) =>
+            m.Forward(j.PointsTensor(Cpu, DType.Float32), Variable.Constant(j.FeaturesTensor(Cpu, DType.Float32)), j.MaskTensor(Cpu, DType.Float32));
+        // Without padding the true count is N, so both poolings agree; with padding only use_counts ignores the empty slots.
+        TensorAssert.Close(Run(mean, full).Data, Run(counts, full).Data, 1e-6, 1e-5, "no padding");
+        var withPadding = Run(mean, partial).Data.ToDoubleArray();
+        var byCounts = Run(counts, partial).Data.ToDoubleArray();
+        Assert.That(Math.Abs(withPadding[2] - byCounts[2]) + Math.Abs(withPadding[3] - byCounts[3]), Is.GreaterThan(1e-4), "mean over all 16 slots differs for the 9-particle jet");
+        Assert.That(withPadding[0], Is.EqualTo(byCounts[0]).Within(1e-5), "the full jet is unaffected");
+    }
 }
