@@ -389,9 +389,7 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         int lanes = Lanes;
         var m = Vector512.Create(T.NegativeInfinity);
         for (int j = 0; j < row.Length; j += lanes) m = Vector512.Max(m, Vector512.Create<T>(row.Slice(j, lanes)));
-        T best = T.NegativeInfinity;
-        for (int l = 0; l < lanes; l++) best = T.Max(best, m[l]);
-        return best;
+        return MaskedSoftmaxRows<T>.HorizontalMax(m);
     }
 
     // row = exp(row − shift) in place (−∞ entries become 0); returns the sum.

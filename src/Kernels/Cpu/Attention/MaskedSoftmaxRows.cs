@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Hep.Engine;
 
@@ -27,26 +28,31 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         var rowOffsets = mask is null ? null : MaskRowOffsets(mask, rows);
         int maskStep = mask is null || n == 1 ? 0 : mask.Strides[^1];
         if (maskStep is not (0 or 1)) throw new ArgumentException($"{op}: mask's last axis must have stride 1 or 0, got {maskStep}");
-        CpuParallel.For(rows, 8L * n, (s, e) =>
+        CpuParallel.For(rows, 8L * n, (s, e) => Rows(xs, xo, ys, yo, ms, rowOffsets, maskStep, n, s, e));
+    }
+
+    // Rows [s, e). Fully optimised from the start: the loop runs long, and on-stack-replacement code
+    // would keep the vector accumulators in memory.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows(T[] xs, int xo, T[] ys, int yo, T[]? ms, int[]? rowOffsets, int maskStep, int n, int s, int e)
+    {
+        var tmp = ms is not null && maskStep == 0 ? new T[n] : null;
+        for (int r = s; r < e; r++)
         {
-            var tmp = maskStep == 0 ? new T[n] : null;
-            for (int r = s; r < e; r++)
+            var xr = xs.AsSpan(xo + r * n, n);
+            var yr = ys.AsSpan(yo + r * n, n);
+            ReadOnlySpan<T> mr = default;
+            if (ms is not null)
             {
-                var xr = xs.AsSpan(xo + r * n, n);
-                var yr = ys.AsSpan(yo + r * n, n);
-                ReadOnlySpan<T> mr = default;
-                if (ms is not null)
+                if (maskStep == 1) mr = ms.AsSpan(rowOffsets![r], n);
+                else
                 {
-                    if (maskStep == 1) mr = ms.AsSpan(rowOffsets![r], n);
-                    else
-                    {
-                        tmp.AsSpan().Fill(ms[rowOffsets![r]]);
-                        mr = tmp;
-                    }
+                    tmp.AsSpan().Fill(ms[rowOffsets![r]]);
+                    mr = tmp;
                 }
-                Row(xr, mr, yr);
             }
-        });
+            Row(xr, mr, yr);
+        }
     }
 
     public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
@@ -71,7 +77,7 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
             y[j] = v;
             max = T.Max(max, v);
         }
-        for (int l = 0; l < lanes; l++) max = T.Max(max, vmax[l]);
+        max = T.Max(max, HorizontalMax(vmax));
         if (T.IsNegativeInfinity(max))
         {
             y.Clear();
@@ -94,7 +100,18 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         sum += Vector512.Sum(vsum);
         var inv = Vector512.Create(T.One / sum);
         for (j = 0; j + lanes <= n; j += lanes) (Vector512.Create<T>(y.Slice(j, lanes)) * inv).CopyTo(y.Slice(j, lanes));
-        for (; j < n; j++) y[j] *= inv[0];
+        T invS = T.One / sum;
+        for (; j < n; j++) y[j] *= invS;
+    }
+
+    /// <summary>Largest lane (reduced through the 256- and 128-bit halves, no element addressing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T HorizontalMax(Vector512<T> v)
+    {
+        var h = Vector128.Max(Vector256.Max(v.GetLower(), v.GetUpper()).GetLower(), Vector256.Max(v.GetLower(), v.GetUpper()).GetUpper());
+        T m = h.GetElement(0);
+        for (int l = 1; l < Vector128<T>.Count; l++) m = T.Max(m, h.GetElement(l));
+        return m;
     }
 
     // Element offset of each row's first mask entry (leading axes of the strided mask view).

@@ -1,0 +1,75 @@
+using BenchmarkDotNet.Attributes;
+using Hep.Engine;
+using Hep.Kernels.Cpu;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hep.Benchmarks.HotKernels;
+
+/// <summary>
+/// Masked softmax over attention logits (B = 128, H = 8, N = 128 queries × 128 keys, 67 MB) with a
+/// key padding mask (B, 1, 1, N), into a preallocated output, beside a plain copy of the same tensor
+/// (the bandwidth baseline: softmax reads x and writes y exactly like a copy). Ratio = time / copy time,
+/// so 1/Ratio is the fraction of copy bandwidth reached. libtorch: softmax(x + mask) and copy_.
+/// </summary>
+[Config(typeof(HotKernelConfig))]
+[MemoryDiagnoser]
+public class SoftmaxBenchmarks
+{
+    private const int B = 128, H = 8, N = 128;
+    private Hep.Engine.Tensor _x = null!, _y = null!, _mask = null!, _maskView = null!;
+    private torch.Tensor _tx = null!, _ty = null!, _tMask = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Torch.UseAllCores();
+        var backend = CpuBackend.Shared;
+        _x = Hep.Engine.Tensor.Zeros(backend, new Shape(B, H, N, N));
+        _y = Hep.Engine.Tensor.Zeros(backend, new Shape(B, H, N, N));
+        backend.Random.Uniform(1, -5, 5, _x);
+        var rng = new Random(2);
+        var mask = new float[B * N];
+        for (int b = 0; b < B; b++)
+        {
+            int real = rng.Next(16, N + 1);
+            for (int j = real; j < N; j++) mask[b * N + j] = float.NegativeInfinity;
+        }
+        _mask = Hep.Engine.Tensor.FromArray<float>(backend, mask, new Shape(B, 1, 1, N));
+        _maskView = _mask.Expand(_x.Shape);
+        _tx = Torch.From(_x);
+        _ty = torch.zeros(B, H, N, N);
+        _tMask = Torch.From(_mask);
+        backend.Attention.MaskedSoftmaxForward(_x, _maskView, _y);
+        using var scope = torch.NewDisposeScope();
+        Torch.AssertClose("MaskedSoftmax", _y.ToArray<float>(), Torch.Floats(torch.softmax(_tx + _tMask, -1)), 1e-6, 1e-4);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _x.Dispose();
+        _y.Dispose();
+        _maskView.Dispose();
+        _mask.Dispose();
+        _tx.Dispose();
+        _ty.Dispose();
+        _tMask.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "engine: copy (bandwidth baseline)")]
+    public void EngineCopy() => CpuBackend.Shared.Memory.Copy(_x, _y);
+
+    [Benchmark(Description = "engine: masked softmax")]
+    public void EngineMaskedSoftmax() => CpuBackend.Shared.Attention.MaskedSoftmaxForward(_x, _maskView, _y);
+
+    [Benchmark(Description = "libtorch: copy_")]
+    public void LibtorchCopy() => _ty.copy_(_tx);
+
+    [Benchmark(Description = "libtorch: softmax(x + mask)")]
+    public long LibtorchSoftmax()
+    {
+        using var scope = torch.NewDisposeScope();
+        return torch.softmax(_tx + _tMask, -1).shape[3];
+    }
+}
