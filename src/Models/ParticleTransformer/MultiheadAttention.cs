@@ -43,16 +43,15 @@ public sealed class MultiheadAttention : Module
         var k = SplitHeads(Project(keyValue, 1));
         var v = SplitHeads(Project(keyValue, 2));
         // The fused kernel has no dropout on the attention weights: the composed path serves training with p > 0.
+        using var mask = keyPaddingMask is null ? null
+            : keyPaddingMask.DType == q.DType ? keyPaddingMask.Alias() : TensorOps.Cast(keyPaddingMask, q.DType);
         var attended = Training && _weightDropout.P > 0
-            ? AttentionOps.Attention(q, k, v, bias, keyPaddingMask, _weightDropout)
-            : Fn.Attention(q, k, v, bias, TypedMask(keyPaddingMask, q.DType));
+            ? AttentionOps.Attention(q, k, v, bias, mask, _weightDropout)
+            : Fn.Attention(q, k, v, bias, mask);
         int b = query.Shape[0], nq = query.Shape[1];
         var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b, nq, EmbedDim);
         return _outProj.Forward(merged);
     }
-
-    private static Tensor? TypedMask(Tensor? mask, DType dtype) =>
-        mask is null || mask.DType == dtype ? mask : TensorOps.Cast(mask, dtype);
 
     // x·W_part^T + b_part for part 0 (Q), 1 (K), 2 (V) of the packed projection.
     private Variable Project(Variable x, int part) =>
