@@ -45,6 +45,8 @@ public static class Program
         int fixedLength = flags.Int("fixed_length");
         if (fixedLength < 1) throw new CliException($"flag --fixed_length: {fixedLength} must be positive");
         var observables = flags.Json<string[]>("Observables") ?? [];
+        if (flags.String("data_root") is { } csvRoot && CsvTable.Present(csvRoot))
+            return RunTabular(flags, backend, csvRoot, log);
         JetSet set;
         Dictionary<string, float[]> observed;
         if (flags.String("data_root") is { } dataRoot)
@@ -95,6 +97,26 @@ public static class Program
         string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, rows.Select(r => set.Labels[r]).ToArray(),
             set.LabelNames, heldObs);
         log.WriteLine($"predictions: {path} ({rows.Length} held-out jets)");
+        return 0;
+    }
+
+    // MLP on a CSV table (e.g. HIGGS): --labels '["label"]' names the class column, --Processing_conditions the features.
+    private static int RunTabular(ParsedFlags flags, Hep.Engine.IBackend backend, string dataRoot, TextWriter log)
+    {
+        if (!string.Equals(flags.String("arch"), "MLP", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"flag --arch: CSV data in '{dataRoot}' is tabular; use --arch MLP");
+        var labelColumn = flags.Json<string[]>("labels") is { Length: > 0 } l ? l[0] : "label";
+        var columns = flags.Json<ProcessingCondition[]>("Processing_conditions")?.Select(c => c.Name).ToArray();
+        var table = CsvTable.Load(dataRoot, labelColumn, columns, log);
+        var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
+            flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
+            flags.Double("val_fraction"), flags.Int("seed"), [112, 112, 112], 0.1);
+        var result = new TabularTrainer(backend, settings, log).Run(table.Features, table.FeatureCount, table.Labels, table.LabelNames);
+        log.WriteLine($"final validation: {result.Metrics}");
+        string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
+        var path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores,
+            result.HeldOutRows.Select(r => table.Labels[r]).ToArray(), table.LabelNames, new Dictionary<string, float[]>());
+        log.WriteLine($"predictions: {path} ({result.HeldOutRows.Length} held-out rows)");
         return 0;
     }
 }
