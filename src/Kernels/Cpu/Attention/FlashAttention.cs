@@ -222,8 +222,14 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
                 if (g.Bias is not null)
                 {
                     var br = g.Bias.AsSpan(g.BiasOffset + (bh * g.Nq + i0 + r) * g.Nk + j0, valid);
-                    for (int j = 0; j < valid; j++) row[j] += br[j] + kb[j];
-                    for (int j = valid; j < width; j++) row[j] = T.NegativeInfinity;
+                    int lanes = Lanes, j = 0;
+                    for (; j + lanes <= valid; j += lanes)
+                    {
+                        var sum = Vector512.Create<T>(row.Slice(j, lanes)) + Vector512.Create<T>(br.Slice(j, lanes)) + Vector512.Create<T>(kb.Slice(j, lanes));
+                        sum.CopyTo(row.Slice(j, lanes));
+                    }
+                    for (; j < valid; j++) row[j] += br[j] + kb[j];
+                    for (; j < width; j++) row[j] = T.NegativeInfinity;
                 }
                 else
                 {
