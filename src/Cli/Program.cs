@@ -69,7 +69,7 @@ public static class Program
         {
             log.WriteLine($"features: {string.Join(" ", JetObservables.Names)}");
             var features = JetObservables.Compute(set);
-            result = new TabularTrainer(backend, settings, log).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
+            result = new TabularTrainer(backend, settings, log, flags.String("exp_dir")).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
         }
         else
         {
@@ -111,7 +111,7 @@ public static class Program
         var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
             flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
             flags.Double("val_fraction"), flags.Int("seed"), [112, 112, 112], 0.1);
-        var result = new TabularTrainer(backend, settings, log).Run(table.Features, table.FeatureCount, table.Labels, table.LabelNames);
+        var result = new TabularTrainer(backend, settings, log, flags.String("exp_dir")).Run(table.Features, table.FeatureCount, table.Labels, table.LabelNames);
         log.WriteLine($"final validation: {result.Metrics}");
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
         var path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores,

@@ -69,6 +69,11 @@ public class DataPipelineTests
         Assert.That(top.Zip(qcd, (a, b) => a ^ b).All(x => x), Is.True, "one-hot labels");
         double auc = double.Parse(log.ToString().Split("final validation:")[1].Split("AUC ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(auc, Is.GreaterThan(0.9));
+        var metrics = File.ReadAllLines(Path.Combine(_tmp, "exp", "metrics.jsonl"));
+        Assert.That(metrics.Length, Is.EqualTo(2), "one JSON line per epoch");
+        using var last = System.Text.Json.JsonDocument.Parse(metrics[1]);
+        Assert.That(last.RootElement.GetProperty("epoch").GetInt32(), Is.EqualTo(2));
+        Assert.That(last.RootElement.GetProperty("val_auc").GetDouble(), Is.EqualTo(auc).Within(1e-4));
     }
 
     [Test]

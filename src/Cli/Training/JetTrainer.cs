@@ -64,6 +64,7 @@ public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextW
             (metrics, scores) = Evaluate(model, jets, features, mask, conditions.Count, val, classes);
             log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / Math.Max(seen, 1):F4}  train acc {(double)correct / Math.Max(seen, 1):F4}  " +
                 $"{seen / clock.Elapsed.TotalSeconds:F0} jets/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
+            new MetricsLog(expDir).Append(epoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), seen / clock.Elapsed.TotalSeconds, opt.LearningRate, metrics);
             ModelCheckpoint.Save(Path.Combine(expDir, "last.ckpt"), model.Module, epoch + 1, config, opt);
             if (metrics.Auc > bestAuc || double.IsNaN(bestAuc))
             {

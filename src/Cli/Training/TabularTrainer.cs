@@ -19,7 +19,7 @@ public sealed record TabularResult(ClassificationMetrics Metrics, int[] HeldOutR
 /// seeded shuffling, one <see cref="TensorScope"/> and <see cref="Tape"/> per step (nothing outlives a
 /// step but parameters and optimiser state), per-epoch validation metrics and throughput.
 /// </summary>
-public sealed class TabularTrainer(IBackend backend, TabularSettings settings, TextWriter log)
+public sealed class TabularTrainer(IBackend backend, TabularSettings settings, TextWriter log, string? expDir = null)
 {
     /// <summary>Trains, then returns the validation metrics with the held-out rows and their class probabilities.</summary>
     public TabularResult Run(float[] features, int featureCount, int[] labels, string[] labelNames)
@@ -68,6 +68,7 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
             (metrics, scores) = Evaluate(model, features, featureCount, labels, val, mean, std, classes, labelNames);
             log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / train.Length:F4}  train acc {(double)correct / train.Length:F4}  " +
                 $"{train.Length / seconds:F0} rows/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
+            if (expDir is not null) new MetricsLog(expDir).Append(epoch + 1, lossSum / train.Length, (double)correct / train.Length, train.Length / seconds, opt.LearningRate, metrics);
         }
         if (metrics is null) throw new Options.CliException("flag --epochs: must be at least 1");
         return new TabularResult(metrics, val, scores);
