@@ -9,7 +9,8 @@ namespace Hep.Kernels.Cpu;
 ///   L &gt; 1 (conv features, e.g. (N, C, P) particles): channels split across cores, each channel's
 ///          B rows of length L reduced with span ops;
 ///   L = 1 (dense features (N, C)): rows accumulated into per-channel vectors (vectorised over C).
-/// Statistics are two-pass (mean, then Σ(x − μ)²). Fixed summation order: deterministic.
+/// Statistics are two-pass (mean, then Σ(x − μ)²); per-channel sums across rows accumulate in float64.
+/// Fixed summation order: deterministic.
 /// </summary>
 internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -42,17 +43,18 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
             var tmp = new T[l];
             for (int ch = s; ch < e; ch++)
             {
-                T sum = T.Zero;
-                for (int i = 0; i < b; i++) sum += TensorPrimitives.Sum<T>(xs.AsSpan(xo + (i * c + ch) * l, l));
-                T mu = sum * invCount;
-                T sq = T.Zero;
+                // Row partial sums in T, the cross-row accumulation in float64 (as libtorch's CPU kernel).
+                double sum = 0;
+                for (int i = 0; i < b; i++) sum += double.CreateTruncating(TensorPrimitives.Sum<T>(xs.AsSpan(xo + (i * c + ch) * l, l)));
+                T mu = T.CreateTruncating(sum * double.CreateTruncating(invCount));
+                double sq = 0;
                 for (int i = 0; i < b; i++)
                 {
                     TensorPrimitives.Subtract(xs.AsSpan(xo + (i * c + ch) * l, l), mu, tmp);
-                    sq += TensorPrimitives.SumOfSquares<T>(tmp);
+                    sq += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(tmp));
                 }
                 meanArr[mo + ch] = mu;
-                varArr[vo + ch] = sq * invCount;
+                varArr[vo + ch] = T.CreateTruncating(sq * double.CreateTruncating(invCount));
             }
         });
     }
@@ -111,18 +113,18 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
             for (int ch = s; ch < e; ch++)
             {
                 T mu = ms[mo + ch], istd = inv[io + ch];
-                T sumG = T.Zero, sumGX = T.Zero;
+                double sumG = 0, sumGX = 0; // float64 accumulation across rows (matches libtorch's CPU precision)
                 for (int i = 0; i < b; i++)
                 {
                     int at = (i * c + ch) * l;
                     var gr = gys.AsSpan(gyo + at, l);
                     TensorPrimitives.Subtract(xs.AsSpan(xo + at, l), mu, xhat);
                     TensorPrimitives.Multiply(xhat, istd, xhat);
-                    sumG += TensorPrimitives.Sum<T>(gr);
-                    sumGX += TensorPrimitives.Dot<T>(gr, xhat);
+                    sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gr));
+                    sumGX += double.CreateTruncating(TensorPrimitives.Dot<T>(gr, xhat));
                 }
                 T scale = (gam is null ? T.One : gam[gamO + ch]) * istd;
-                T meanG = sumG * invCount, meanGX = sumGX * invCount;
+                T meanG = T.CreateTruncating(sumG * double.CreateTruncating(invCount)), meanGX = T.CreateTruncating(sumGX * double.CreateTruncating(invCount));
                 for (int i = 0; i < b; i++)
                 {
                     int at = (i * c + ch) * l;
@@ -142,8 +144,8 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
                         TensorPrimitives.Multiply(gr, scale, outR);
                     }
                 }
-                if (dg is not null) dg[dgo + ch] += sumGX;
-                if (db is not null) db[dbo + ch] += sumG;
+                if (dg is not null) dg[dgo + ch] += T.CreateTruncating(sumGX);
+                if (db is not null) db[dbo + ch] += T.CreateTruncating(sumG);
             }
         });
     }
