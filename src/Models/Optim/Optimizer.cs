@@ -57,6 +57,35 @@ public abstract class Optimizer : IDisposable
         return s;
     }
 
+    /// <summary>State tensors per parameter index (parameters without state yet are absent); for checkpoints.</summary>
+    public IEnumerable<(int Parameter, Tensor[] State)> ExportState()
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (_state.TryGetValue(Parameters[i], out var s)) yield return (i, s);
+        }
+    }
+
+    /// <summary>Replaces all state with copies of the given tensors (shapes checked) and sets the step count.</summary>
+    public void ImportState(IReadOnlyDictionary<int, Tensor[]> state, long stepCount)
+    {
+        foreach (var (index, tensors) in state)
+        {
+            if (index < 0 || index >= Parameters.Count) throw new ArgumentException($"optimizer state for parameter {index}, optimizer has {Parameters.Count}");
+            foreach (var t in tensors)
+            {
+                if (t.Shape != Parameters[index].Shape)
+                    throw new ArgumentException($"optimizer state {t.Shape} for parameter {index} ({Parameters[index].Name}) of shape {Parameters[index].Shape}");
+            }
+        }
+        foreach (var s in _state.Values)
+            foreach (var t in s) t.Dispose();
+        _state.Clear();
+        foreach (var (index, tensors) in state)
+            _state[Parameters[index]] = tensors.Select(t => TensorOps.Contiguous(t, forceCopy: true).DetachFromScope()).ToArray();
+        StepCount = stepCount;
+    }
+
     public void Dispose()
     {
         foreach (var s in _state.Values)
