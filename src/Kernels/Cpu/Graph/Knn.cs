@@ -13,10 +13,12 @@ namespace Hep.Kernels.Cpu.Graph;
 /// zeros there; they never compete as candidates) with the squared norms ‖p_j‖². A register tile of
 /// 8 queries × 2 SIMD vectors of candidates accumulates the dot products p_i·p_j over C (GEMM
 /// micro-kernel shape: one broadcast per query, two vector loads per channel), turns them into
-/// ranking keys ‖p_j‖² − 2·p_i·p_j (= distance − ‖p_i‖²), and each query's running top-K list
-/// (sorted insertion) takes only the lanes a SIMD compare finds below its current K-th key.
-/// Candidates are visited in index order and only strictly smaller keys enter, so ties keep the
-/// lower index. Self, padded and tail lanes carry +∞ and never enter.
+/// ranking keys ‖p_j‖² − 2·p_i·p_j (= distance − ‖p_i‖²) for a whole row of candidates (only up to
+/// the last real point); each query's running top-K list then takes only the lanes a SIMD compare
+/// finds below its current K-th key. For K ≤ SIMD width the sorted list lives in two registers
+/// (keys, indices) with branch-free shift-insertion; larger K uses the same insertion over several
+/// vectors (<see cref="TopK"/>). Candidates are visited in index order and only strictly smaller
+/// keys enter, so ties keep the lower index. Self, padded and tail lanes carry +∞ and never enter.
 /// Padded particles follow weaver's ParticleNet, where every coordinate of a padded point is 1e9
 /// (coord_shift); evaluated exactly, that means: a real query's padded neighbours come after all its
 /// real ones, in index order; a padded query takes the other padded points first (distance 0, index
