@@ -141,6 +141,22 @@ public class ElementwiseKernelTests(IBackend backend)
     }
 
     [Test]
+    public void LargeReluUsesStreamingStoresAndStaysExact()
+    {
+        // Above the CPU backend's streaming-store threshold (1 M elements per chunk), unaligned length.
+        int n = (1 << 21) + 37;
+        var data = Rand.Floats(33, n, -1, 1);
+        using var x = Tensor.FromArray<float>(backend, data, new Shape(n));
+        using var y = TensorOps.Unary(UnaryOp.Relu, x);
+        var v = y.ToArray<float>();
+        for (int i = 0; i < n; i++)
+        {
+            if (v[i] != Math.Max(data[i], 0f)) Assert.Fail($"relu[{i}] = {v[i]}, expected {Math.Max(data[i], 0f)}");
+        }
+        Assert.That(v.Count(f => f > 0), Is.InRange(n / 2 - n / 50, n / 2 + n / 50));
+    }
+
+    [Test]
     public void WhereAndMaskedFillSelectPerElement()
     {
         using var x = Tensor.FromArray<float>(backend, [1, 2, 3, 4, 5, 6], new Shape(2, 3));

@@ -22,6 +22,9 @@ internal static class UnaryMath<T> where T : unmanaged, IFloatingPointIeee754<T>
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
+            case UnaryOp.Relu when typeof(T) == typeof(float) && StreamingStores.Applies(x.Length):
+                StreamingStores.Relu(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
+                break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Gelu: Gelu.Forward(x, y); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
