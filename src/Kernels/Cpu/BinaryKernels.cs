@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Hep.Engine;
 using Hep.Engine.Ops;
 
@@ -8,7 +9,8 @@ namespace Hep.Kernels.Cpu;
 /// <summary>
 /// Broadcasting binary maps y = a ∘ b over <see cref="StridedRows"/>. Per row: both inputs unit-stride
 /// → TensorPrimitives span-span; one input stride 0 → span-scalar; otherwise a strided scalar loop.
-/// Comparisons produce 1/0 via Vector&lt;T&gt; masks. Deterministic (no reductions).
+/// Comparisons produce 1/0 via Vector&lt;T&gt; masks. A single long row is split across cores; large float
+/// add/multiply outputs use non-temporal stores (<see cref="StreamingStores"/>). Deterministic (no reductions).
 /// </summary>
 internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -20,16 +22,28 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
         var yv = CpuTensor.Array<T>(y, name);
         var plan = new StridedRows(a, b, y);
         int n = plan.InnerLength, sa = plan.InnerStrides[0], sb = plan.InnerStrides[1], sy = plan.InnerStrides[2];
-        plan.Run(o =>
+        if (plan.RowCount == 1 && sy == 1 && sa is 0 or 1 && sb is 0 or 1)
         {
-            if (sy == 1 && sa == 1 && sb == 1) SpanSpan(op, av.AsSpan(o[0], n), bv.AsSpan(o[1], n), yv.AsSpan(o[2], n));
-            else if (sy == 1 && sa == 1 && sb == 0) SpanScalar(op, av.AsSpan(o[0], n), bv[o[1]], yv.AsSpan(o[2], n));
-            else if (sy == 1 && sa == 0 && sb == 1) ScalarSpan(op, av[o[0]], bv.AsSpan(o[1], n), yv.AsSpan(o[2], n));
-            else
-            {
-                for (int i = 0; i < n; i++) yv[o[2] + i * sy] = Apply(op, av[o[0] + i * sa], bv[o[1] + i * sb]);
-            }
-        });
+            // One long row (contiguous or scalar-broadcast operands): split it across cores.
+            Span<int> first = stackalloc int[3];
+            plan.RowOffsets(0, first);
+            int oa = first[0], ob = first[1], oy = first[2];
+            CpuParallel.For(n, 1, (s, e) => Row(op, av, bv, yv, oa + s * sa, ob + s * sb, oy + s, e - s, sa, sb, 1));
+            return;
+        }
+        plan.Run(o => Row(op, av, bv, yv, o[0], o[1], o[2], n, sa, sb, sy));
+    }
+
+    // One row of n elements starting at the given offsets with the given inner strides.
+    private static void Row(BinaryOp op, T[] av, T[] bv, T[] yv, int oa, int ob, int oy, int n, int sa, int sb, int sy)
+    {
+        if (sy == 1 && sa == 1 && sb == 1) SpanSpan(op, av.AsSpan(oa, n), bv.AsSpan(ob, n), yv.AsSpan(oy, n));
+        else if (sy == 1 && sa == 1 && sb == 0) SpanScalar(op, av.AsSpan(oa, n), bv[ob], yv.AsSpan(oy, n));
+        else if (sy == 1 && sa == 0 && sb == 1) ScalarSpan(op, av[oa], bv.AsSpan(ob, n), yv.AsSpan(oy, n));
+        else
+        {
+            for (int i = 0; i < n; i++) yv[oy + i * sy] = Apply(op, av[oa + i * sa], bv[ob + i * sb]);
+        }
     }
 
     private static T Apply(BinaryOp op, T a, T b) => op switch
@@ -49,6 +63,11 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
 
     private static void SpanSpan(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
     {
+        if (typeof(T) == typeof(float) && op is BinaryOp.Add or BinaryOp.Mul && StreamingStores.Applies(y.Length))
+        {
+            StreamingStores.AddOrMultiply(MemoryMarshal.Cast<T, float>(a), MemoryMarshal.Cast<T, float>(b), MemoryMarshal.Cast<T, float>(y), op == BinaryOp.Mul);
+            return;
+        }
         switch (op)
         {
             case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;

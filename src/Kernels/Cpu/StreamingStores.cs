@@ -28,4 +28,24 @@ internal static unsafe class StreamingStores
         }
         Sse.StoreFence();
     }
+
+    /// <summary>y = a + b (add) or a ⊙ b (multiply) with aligned non-temporal stores; y may alias a or b.</summary>
+    public static void AddOrMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, bool multiply)
+    {
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            int n = y.Length, i = 0;
+            for (; i < n && ((nuint)(py + i) & 63) != 0; i++) py[i] = multiply ? pa[i] * pb[i] : pa[i] + pb[i];
+            if (multiply)
+            {
+                for (; i <= n - 16; i += 16) (Vector512.Load(pa + i) * Vector512.Load(pb + i)).StoreAlignedNonTemporal(py + i);
+            }
+            else
+            {
+                for (; i <= n - 16; i += 16) (Vector512.Load(pa + i) + Vector512.Load(pb + i)).StoreAlignedNonTemporal(py + i);
+            }
+            for (; i < n; i++) py[i] = multiply ? pa[i] * pb[i] : pa[i] + pb[i];
+        }
+        Sse.StoreFence();
+    }
 }
