@@ -37,8 +37,7 @@ public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextW
         {
             model.Module.Train();
             var shuffled = train.OrderBy(_ => rng.Next()).ToArray();
-            double lossSum = 0;
-            int correct = 0, seen = 0;
+            using var tally = new TrainingTally(backend);
             var clock = Stopwatch.StartNew();
             for (int b = 0; b < batches; b++)
             {
@@ -53,18 +52,20 @@ public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextW
                 opt.ZeroGrad();
                 tape.Backward(loss);
                 opt.Step();
-                lossSum += loss.Data.Item() * rows.Length;
-                seen += rows.Length;
-                var pred = TensorOps.ArgMax(logits.Data, 1).ToArray<int>();
-                for (int i = 0; i < rows.Length; i++) if (pred[i] == jets.Labels[rows[i]]) correct++;
+                tally.Add(loss, logits, batch.Labels);
                 if ((b + 1) % 10 == 0 || b == batches - 1)
-                    log.Write($"\r  epoch {epoch + 1} [{b + 1}/{batches}] loss {lossSum / seen:F4} acc {(double)correct / seen:F4} {seen / clock.Elapsed.TotalSeconds:F0} jets/s   ");
+                {
+                    var (runningLoss, runningAcc) = tally.Read();
+                    log.Write($"\r  epoch {epoch + 1} [{b + 1}/{batches}] loss {runningLoss:F4} acc {runningAcc:F4} {tally.Seen / clock.Elapsed.TotalSeconds:F0} jets/s   ");
+                }
             }
             log.WriteLine();
             (metrics, scores) = Evaluate(model, jets, features, mask, conditions.Count, val, classes);
-            log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / Math.Max(seen, 1):F4}  train acc {(double)correct / Math.Max(seen, 1):F4}  " +
-                $"{seen / clock.Elapsed.TotalSeconds:F0} jets/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
-            new MetricsLog(expDir).Append(epoch + 1, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), seen / clock.Elapsed.TotalSeconds, opt.LearningRate, metrics);
+            var (epochLoss, epochAcc) = tally.Read();
+            double rate = tally.Seen / clock.Elapsed.TotalSeconds;
+            log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {epochLoss:F4}  train acc {epochAcc:F4}  " +
+                $"{rate:F0} jets/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
+            new MetricsLog(expDir).Append(epoch + 1, epochLoss, epochAcc, rate, opt.LearningRate, metrics);
             ModelCheckpoint.Save(Path.Combine(expDir, "last.ckpt"), model.Module, epoch + 1, config, opt);
             if (metrics.Auc > bestAuc || double.IsNaN(bestAuc))
             {

@@ -44,8 +44,7 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
         {
             model.Train();
             var shuffled = train.OrderBy(_ => rng.Next()).ToArray();
-            double lossSum = 0;
-            int correct = 0;
+            using var tally = new TrainingTally(backend);
             var clock = Stopwatch.StartNew();
             for (int b = 0; b < batches; b++)
             {
@@ -60,15 +59,14 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
                 opt.ZeroGrad();
                 tape.Backward(loss);
                 opt.Step();
-                lossSum += loss.Data.Item() * rows.Length;
-                var pred = TensorOps.ArgMax(logits.Data, 1).ToArray<int>();
-                for (int i = 0; i < rows.Length; i++) if (pred[i] == labels[rows[i]]) correct++;
+                tally.Add(loss, logits, y);
             }
             double seconds = clock.Elapsed.TotalSeconds;
             (metrics, scores) = Evaluate(model, features, featureCount, labels, val, mean, std, classes, labelNames);
-            log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {lossSum / train.Length:F4}  train acc {(double)correct / train.Length:F4}  " +
-                $"{train.Length / seconds:F0} rows/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
-            if (expDir is not null) new MetricsLog(expDir).Append(epoch + 1, lossSum / train.Length, (double)correct / train.Length, train.Length / seconds, opt.LearningRate, metrics);
+            var (epochLoss, epochAcc) = tally.Read();
+            log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {epochLoss:F4}  train acc {epochAcc:F4}  " +
+                $"{tally.Seen / seconds:F0} rows/s  lr {opt.LearningRate:G3}  |  validation: {metrics}");
+            if (expDir is not null) new MetricsLog(expDir).Append(epoch + 1, epochLoss, epochAcc, tally.Seen / seconds, opt.LearningRate, metrics);
         }
         if (metrics is null) throw new Options.CliException("flag --epochs: must be at least 1");
         return new TabularResult(metrics, val, scores);
