@@ -11,7 +11,9 @@ public static class OptimizerSetup
     {
         "sgd" => new Sgd(parameters, learningRate, momentum, weightDecay),
         "adamw" => new AdamW(parameters, learningRate, weightDecay: weightDecay),
-        _ => throw new CliException($"flag --optimizer: unknown optimiser '{name}' (sgd | adamw)"),
+        // weaver's default: RAdam + Lookahead with β = (0.95, 0.999), ε = 1e-5, k = 6, α = 0.5; decay as weaver's RAdam.
+        "ranger" => new Ranger(parameters, learningRate, weightDecay: weightDecay),
+        _ => throw new CliException($"flag --optimizer: unknown optimiser '{name}' (sgd | adamw | ranger)"),
     };
 
     public static ILrSchedule Schedule(string name, double learningRate, int epochs) => name switch
