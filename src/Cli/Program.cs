@@ -46,77 +46,86 @@ public static class Program
         if (fixedLength < 1) throw new CliException($"flag --fixed_length: {fixedLength} must be positive");
         var observables = flags.Json<string[]>("Observables") ?? [];
         if (flags.String("data_root") is { } csvRoot && CsvTable.Present(csvRoot))
-            return RunTabular(flags, backend, csvRoot, log);
-        JetSet set;
-        Dictionary<string, float[]> observed;
+            return RunTabular(flags, backend, csvRoot, string.Join(" ", args), log);
+        IJetStore store;
         if (flags.String("data_root") is { } dataRoot)
         {
-            (set, observed) = JetSources.Load(dataRoot, flags.Json<string[]>("labels"), observables, fixedLength, log);
+            store = JetSources.Open(dataRoot, flags.Json<string[]>("labels"), observables, fixedLength, flags.Int("in_memory_jets"),
+                flags.Switch("reject_nonfinite"), log);
         }
         else
         {
             if (observables.Length > 0) throw new CliException("flag --Observables: the built-in synthetic jets carry no observables");
             int jets = flags.Int("synthetic_jets");
-            set = SyntheticJets.Generate(jets, fixedLength, flags.Int("seed"));
-            observed = [];
+            store = new InMemoryJetStore(SyntheticJets.Generate(jets, fixedLength, flags.Int("seed")), new Dictionary<string, float[]>());
             log.WriteLine($"data: {jets} built-in synthetic jets (top-like 3-prong vs QCD-like 1-prong)");
         }
-        var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
-            flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
-            flags.Double("val_fraction"), flags.Int("seed"), [64, 64], 0.1);
-        TabularResult result;
+        var settings = Settings(flags, [64, 64]);
+        string config = string.Join(" ", args);
+        EvaluationResult result;
         if (string.Equals(arch, "MLP", StringComparison.OrdinalIgnoreCase))
         {
+            if (store is not InMemoryJetStore inMemory)
+                throw new CliException($"flag --arch: MLP on jet observables needs the data in memory (at most --in_memory_jets {flags.Int("in_memory_jets")} jets)");
             log.WriteLine($"features: {string.Join(" ", JetObservables.Names)}");
-            var features = JetObservables.Compute(set);
-            result = new TabularTrainer(backend, settings, log, flags.String("exp_dir")).Run(features, JetObservables.Names.Length, set.Labels, set.LabelNames);
+            var features = JetObservables.Compute(inMemory.Jets);
+            result = new TabularTrainer(backend, settings, log, flags.String("exp_dir")).Run(features, JetObservables.Names.Length, inMemory.Jets.Labels,
+                inMemory.Jets.LabelNames, config);
+            result = result with { Observables = inMemory.Observables.ToDictionary(kv => kv.Key, kv => result.Ids.Select(i => kv.Value[i]).ToArray()) };
         }
         else
         {
             var conditions = flags.Json<ProcessingCondition[]>("Processing_conditions") ?? ParticleFeatures.DefaultConditions;
             if (conditions.Length < 2) throw new CliException("flag --Processing_conditions: needs at least the two kNN coordinates");
-            using var model = JetModel.Create(backend, flags, conditions.Length, set.LabelNames.Length, flags.Int("seed"));
+            using var model = JetModel.Create(backend, flags, conditions.Length, store.LabelNames.Length, flags.Int("seed"));
             var trainer = new JetTrainer(backend, settings, log);
             if (mode == "infer")
             {
                 CheckpointLoading.Load(flags.String("load_model")!, model.Module, log);
-                var (metrics, scores) = trainer.Predict(model, set, conditions);
-                result = new TabularResult(metrics, Enumerable.Range(0, set.Count).ToArray(), scores);
+                result = trainer.Predict(model, store, conditions);
             }
             else
             {
-                string config = string.Join(" ", args);
-                result = trainer.Run(model, set, conditions, flags.String("exp_dir")!, config);
+                result = trainer.Run(model, store, conditions, flags.String("exp_dir")!, config);
                 log.WriteLine($"checkpoints: {Path.Combine(flags.String("exp_dir")!, "best.ckpt")}, last.ckpt");
             }
         }
         log.WriteLine($"{(mode == "infer" ? "inference" : "final validation")}: {result.Metrics}");
-        string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
-        var rows = result.HeldOutRows;
-        var heldObs = observed.ToDictionary(kv => kv.Key, kv => rows.Select(r => kv.Value[r]).ToArray());
-        string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, rows.Select(r => set.Labels[r]).ToArray(),
-            set.LabelNames, heldObs);
-        log.WriteLine($"predictions: {path} ({rows.Length} held-out jets)");
+        WritePredictions(flags, result, store.LabelNames, mode == "infer" ? "jets" : "held-out jets", log);
         return 0;
     }
 
+    private static TabularSettings Settings(ParsedFlags flags, int[] hidden) => new(flags.Int("epochs"), flags.Int("batch_size"),
+        flags.Double("learning_rate"), flags.Double("momentum"), flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!,
+        flags.Double("labelSmoothing"), flags.Double("val_fraction"), flags.Int("seed"), hidden, 0.1, flags.Switch("resume"), FlipRate(flags),
+        flags.Int("in_memory_jets"));
+
+    private static double FlipRate(ParsedFlags flags)
+    {
+        double rate = flags.Double("flip_rate");
+        if (rate is < 0 or > 1 || double.IsNaN(rate)) throw new CliException($"flag --flip_rate: {rate} must be a probability in [0, 1]");
+        return rate;
+    }
+
+    private static void WritePredictions(ParsedFlags flags, EvaluationResult result, string[] labelNames, string what, TextWriter log)
+    {
+        string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
+        string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, result.Labels, labelNames, result.Observables);
+        log.WriteLine($"predictions: {path} ({result.Labels.Length} {what})");
+    }
+
     // MLP on a CSV table (e.g. HIGGS): --labels '["label"]' names the class column, --Processing_conditions the features.
-    private static int RunTabular(ParsedFlags flags, Hep.Engine.IBackend backend, string dataRoot, TextWriter log)
+    private static int RunTabular(ParsedFlags flags, Hep.Engine.IBackend backend, string dataRoot, string config, TextWriter log)
     {
         if (!string.Equals(flags.String("arch"), "MLP", StringComparison.OrdinalIgnoreCase))
             throw new CliException($"flag --arch: CSV data in '{dataRoot}' is tabular; use --arch MLP");
         var labelColumn = flags.Json<string[]>("labels") is { Length: > 0 } l ? l[0] : "label";
         var columns = flags.Json<ProcessingCondition[]>("Processing_conditions")?.Select(c => c.Name).ToArray();
         var table = CsvTable.Load(dataRoot, labelColumn, columns, log);
-        var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
-            flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
-            flags.Double("val_fraction"), flags.Int("seed"), [112, 112, 112], 0.1);
-        var result = new TabularTrainer(backend, settings, log, flags.String("exp_dir")).Run(table.Features, table.FeatureCount, table.Labels, table.LabelNames);
+        var result = new TabularTrainer(backend, Settings(flags, [112, 112, 112]), log, flags.String("exp_dir"))
+            .Run(table.Features, table.FeatureCount, table.Labels, table.LabelNames, config);
         log.WriteLine($"final validation: {result.Metrics}");
-        string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
-        var path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores,
-            result.HeldOutRows.Select(r => table.Labels[r]).ToArray(), table.LabelNames, new Dictionary<string, float[]>());
-        log.WriteLine($"predictions: {path} ({result.HeldOutRows.Length} held-out rows)");
+        WritePredictions(flags, result, table.LabelNames, "held-out rows", log);
         return 0;
     }
 }

@@ -28,7 +28,7 @@ public static class Flags
         new("Observables", FlagKind.Json, "[]", "branches copied unchanged into the predictions"),
         new("fixed_length", FlagKind.Int, "100", "particles per jet after padding/truncation"),
         new("labelSmoothing", FlagKind.Double, "0", "label smoothing ε for the cross-entropy"),
-        new("flip_rate", FlagKind.Double, "0", "probability of flipping a training jet's η sign (augmentation); 0 = no-op"),
+        new("flip_rate", FlagKind.Double, "0", "probability of mirroring a training jet (η → −η and φ → −φ) as augmentation; 0 = no-op"),
         new("gpu", FlagKind.Int, null, "CUDA device ordinal; asking for an absent device is an error"),
         new("device", FlagKind.String, "cpu", "cpu | cuda | opencl | ilgpu-cpu (explicit backend choice)"),
         new("optimizer", FlagKind.String, "sgd", "sgd (momentum) | adamw"),
@@ -36,6 +36,9 @@ public static class Flags
         new("seed", FlagKind.Int, "42", "random seed (initialisation, shuffling, dropout)"),
         new("val_fraction", FlagKind.Double, "0.2", "fraction of the training files' jets held out for validation"),
         new("synthetic_jets", FlagKind.Int, "4000", "jets generated when --data_root is omitted"),
+        new("resume", FlagKind.Switch, null, "continue from exp_dir/last.ckpt (weights, optimiser, epoch); exactly reproduces the uninterrupted run"),
+        new("in_memory_jets", FlagKind.Int, "1000000", "ROOT data up to this many jets is loaded into memory; larger data streams from disk, shuffled in blocks of this size"),
+        new("reject_nonfinite", FlagKind.Switch, null, "stop on NaN/infinite particle values instead of replacing them by 0 (weaver's behaviour)"),
         new("predict_format", FlagKind.String, "root", "root | csv"),
         new("help", FlagKind.Switch, null, "show this help"),
     ];

@@ -48,6 +48,14 @@ public abstract class Module : IDisposable
             foreach (var item in c.NamedBuffers(prefix + n + ".")) yield return item;
     }
 
+    /// <summary>This module and every descendant, depth-first (registration order).</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, c) in _children)
+            foreach (var m in c.Modules()) yield return m;
+    }
+
     public IEnumerable<Variable> Parameters() => NamedParameters().Select(p => p.Parameter);
 
     /// <summary>Total number of trainable scalars.</summary>
