@@ -31,7 +31,7 @@ public static class Flags
         new("flip_rate", FlagKind.Double, "0", "probability of mirroring a training jet (η → −η and φ → −φ) as augmentation; 0 = no-op"),
         new("gpu", FlagKind.Int, null, "CUDA device ordinal; asking for an absent device is an error"),
         new("device", FlagKind.String, "cpu", "cpu | cuda | opencl | ilgpu-cpu (explicit backend choice)"),
-        new("optimizer", FlagKind.String, "sgd", "sgd (momentum) | adamw"),
+        new("optimizer", FlagKind.String, "sgd", "sgd (momentum) | adamw | ranger"),
         new("lr_schedule", FlagKind.String, "flat+decay", "constant | step | cosine | flat+decay"),
         new("seed", FlagKind.Int, "42", "random seed (initialisation, shuffling, dropout)"),
         new("val_fraction", FlagKind.Double, "0.2", "fraction of the training files' jets held out for validation"),
