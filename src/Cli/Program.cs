@@ -111,7 +111,9 @@ public static class Program
     {
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
         string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, result.Labels, labelNames, result.Observables);
-        log.WriteLine($"predictions: {path} ({result.Labels.Length} {what})");
+        string roc = Path.Combine(outDir, "roc.png");
+        Metrics.RocPlot.Write(roc, result.Scores, result.Labels, labelNames.Length, labelNames);
+        log.WriteLine($"predictions: {path} ({result.Labels.Length} {what}); ROC curve: {roc}");
     }
 
     // MLP on a CSV table (e.g. HIGGS): --labels '["label"]' names the class column, --Processing_conditions the features.

@@ -50,10 +50,11 @@ public class CommandTests
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
         while (!File.Exists(Path.Combine(dir!.FullName, "Engine.sln"))) dir = dir.Parent;
         string npy = Path.Combine(dir.FullName, "..", "shared", "data", "jetclass-hbb-2k");
-        string output = Path.Combine(Path.GetTempPath(), $"hep-convert-{Guid.NewGuid():N}.root");
+        string folder = Path.Combine(Path.GetTempPath(), $"hep-convert-{Guid.NewGuid():N}");
+        string output = Path.Combine(folder, "new", "hbb.root");
         try
         {
-            Assert.That(Program.Run(["convert", npy, output], TextWriter.Null), Is.EqualTo(0));
+            Assert.That(Program.Run(["convert", npy, output], TextWriter.Null), Is.EqualTo(0), "the output folder is created");
             using var file = RootFile.Open(output);
             var tree = file.GetTree("tree");
             Assert.That(tree.Entries, Is.EqualTo(2000));
@@ -61,7 +62,7 @@ public class CommandTests
         }
         finally
         {
-            File.Delete(output);
+            Directory.Delete(folder, recursive: true);
         }
         var ex = Assert.Throws<CliException>(() => Program.Run(["convert", "/nonexistent", output], TextWriter.Null));
         Assert.That(ex!.Message, Does.Contain("/nonexistent"));

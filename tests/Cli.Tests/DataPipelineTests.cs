@@ -58,6 +58,8 @@ public class DataPipelineTests
         var tree = file.GetTree("tree");
         Assert.That(tree.Branches.Select(b => b.Name), Is.EquivalentTo(new[]
             { "score_label_QCD", "score_label_Top", "jet_pt", "jet_nparticles", "label_QCD", "label_Top" }));
+        var png = File.ReadAllBytes(Path.Combine(_tmp, "exp", "predict_output", "roc.png"));
+        Assert.That(png.Take(8), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a ROC curve PNG beside the predictions");
         var s0 = tree.ReadColumn("score_label_QCD").GetValues<float>();
         var s1 = tree.ReadColumn("score_label_Top").GetValues<float>();
         Assert.That(s0.Length, Is.EqualTo(Enumerable.Range(0, 2000).Count(id => Seeds.IsValidation(42, 0.2, id))), "the held-out jets");

@@ -16,8 +16,11 @@ public static class ConvertCommand
         if (!Directory.Exists(args[0])) throw new CliException($"convert: folder '{args[0]}' does not exist");
         try
         {
+            if (Path.GetDirectoryName(Path.GetFullPath(args[1])) is { } folder) Directory.CreateDirectory(folder);
             var summary = JetNpyToRoot.Convert(args[0], args[1]);
-            log.WriteLine($"convert: {summary}");
+            log.WriteLine($"convert: {summary.Jets} jets ({summary.Particles} particles, at most {summary.MaxParticlesPerJet} per jet; " +
+                $"{string.Join(", ", summary.JetsPerLabel.Select(kv => $"{kv.Key} {kv.Value}"))}) → {summary.OutputFile} " +
+                $"(tree '{summary.TreeName}', {summary.Branches.Count} branches, {summary.OutputBytes / 1e6:F1} MB)");
             return 0;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or RootFormatException)
