@@ -27,6 +27,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "selfcheck") return Commands.SelfCheckCommand.Run(args[1..], log);
         if (args.Length > 0 && args[0] == "convert") return Commands.ConvertCommand.Run(args[1..], log);
+        if (args.Length > 0 && args[0] == "generate-graphs") return Commands.GenerateGraphsCommand.Run(args[1..], log);
+        if (args.Length > 0 && args[0] == "convert-graphs") return Commands.ConvertGraphsCommand.Run(args[1..], log);
         var flags = ParsedFlags.Parse(args);
         if (flags.Switch("help"))
         {
@@ -36,6 +38,7 @@ public static class Program
         var backend = DeviceSelection.Select(flags);
         log.WriteLine($"device: {backend.Name} ({backend.Device})");
         string arch = flags.String("arch")!;
+        if (string.Equals(arch, "HeteroNet", StringComparison.OrdinalIgnoreCase)) return HeteroRun.Run(args, flags, backend, log);
         string mode = flags.String("mode")!;
         if (mode is not ("train" or "infer")) throw new CliException($"flag --mode: '{mode}' must be train or infer");
         if (mode == "infer" && !flags.Has("load_model")) throw new CliException("flag --load_model: --mode infer needs a checkpoint");
