@@ -16,8 +16,6 @@ namespace Hep.Cli.Training;
 /// </summary>
 public static class HeteroRun
 {
-    private const string ConfigKey = "heteronet.config", SchemaKey = "heteronet.schema", LabelsKey = "heteronet.labels";
-
     public static int Run(string[] args, ParsedFlags flags, IBackend backend, TextWriter log)
     {
         string mode = flags.String("mode")!;
@@ -43,73 +41,65 @@ public static class HeteroRun
 
         var baseConfig = new HeteroNetConfig { NumLayers = flags.Has("num_layers") ? flags.Int("num_layers") : 6 };
         if (baseConfig.NumLayers < 1) throw new CliException($"flag --num_layers: {baseConfig.NumLayers} must be positive");
-        var config = data.Schema.Apply(baseConfig, data.LabelNames.Length);
-        if (mode == "infer") config = CheckpointConfig(checkpoint!, data);
+        var config = mode == "infer" ? CheckpointConfig(checkpoint!, data) : data.Schema.Apply(baseConfig, data.LabelNames.Length);
         var settings = new TabularSettings(flags.Int("epochs"), flags.Int("batch_size"), flags.Double("learning_rate"), flags.Double("momentum"),
             flags.Double("weight_decay"), flags.String("optimizer")!, flags.String("lr_schedule")!, flags.Double("labelSmoothing"),
-            flags.Double("val_fraction"), flags.Int("seed"), [], config.DecoderDropout);
+            flags.Double("val_fraction"), flags.Int("seed"), [], config.DecoderDropout, flags.Switch("resume"));
         if (settings.BatchSize < 1) throw new CliException($"flag --batch_size: {settings.BatchSize} must be positive");
 
         using var model = new HeteroNet(backend, config, seed: (ulong)settings.Seed);
         var trainer = new HeteroTrainer(backend, settings, log);
-        TabularResult result;
+        EvaluationResult result;
         if (mode == "infer")
         {
             CheckpointLoading.Load(checkpoint!, model, log);
-            var (metrics, scores) = trainer.Predict(model, data);
-            result = new TabularResult(metrics, Enumerable.Range(0, data.Count).ToArray(), scores);
+            result = trainer.Predict(model, data);
         }
         else
         {
             if (checkpoint is not null) CheckpointLoading.Load(checkpoint, model, log);
             string expDir = flags.String("exp_dir")!;
-            var metadata = new Dictionary<string, string>
-            {
-                [ConfigKey] = JsonSerializer.Serialize(config),
-                [SchemaKey] = JsonSerializer.Serialize(data.Schema),
-                [LabelsKey] = JsonSerializer.Serialize(data.LabelNames),
-            };
-            result = trainer.Run(model, data, expDir, string.Join(" ", args), metadata);
+            var record = new CheckpointRecord(string.Join(" ", args), config, data.Schema, data.LabelNames);
+            result = trainer.Run(model, data, expDir, JsonSerializer.Serialize(record));
             log.WriteLine($"checkpoints: {Path.Combine(expDir, "best.ckpt")}, last.ckpt");
         }
         log.WriteLine($"{(mode == "infer" ? "inference" : "final validation")}: {result.Metrics}");
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
-        var rows = result.HeldOutRows;
-        var heldObs = data.Observables.ToDictionary(kv => kv.Key, kv => rows.Select(r => kv.Value[r]).ToArray());
-        string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, rows.Select(r => data.Events[r].Label).ToArray(),
-            data.LabelNames, heldObs);
-        log.WriteLine($"predictions: {path} ({rows.Length} {(mode == "infer" ? "" : "held-out ")}events)");
+        string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, result.Labels, data.LabelNames, result.Observables);
+        log.WriteLine($"predictions: {path} ({result.Labels.Length} {(mode == "infer" ? "" : "held-out ")}events)");
         return 0;
     }
+
+    /// <summary>What a HeteroNet checkpoint's config field holds (JSON): the command line, the architecture, and the features and classes it was trained on.</summary>
+    private sealed record CheckpointRecord(string Command, HeteroNetConfig HeteroNet, EventGraphSchema Features, string[] Labels);
 
     // The architecture recorded in a HeteroNet checkpoint; the data must have the same features and classes.
     private static HeteroNetConfig CheckpointConfig(string path, EventGraphSet data)
     {
-        IReadOnlyDictionary<string, string> meta;
+        string json;
         try
         {
-            meta = ModelCheckpoint.Inspect(path).Metadata;
+            json = ModelCheckpoint.Inspect(path).Config;
         }
         catch (Exception e) when (e is CheckpointFormatException or InvalidDataException or IOException)
         {
             throw new CliException($"flag --load_model: {path}: {e.Message.Split('\n')[0]}");
         }
-        if (!meta.TryGetValue(ConfigKey, out var configJson) || !meta.TryGetValue(SchemaKey, out var schemaJson) || !meta.TryGetValue(LabelsKey, out var labelsJson))
-            throw new CliException($"flag --load_model: {path} is not a HeteroNet checkpoint (no {ConfigKey} metadata)");
+        CheckpointRecord? record;
         try
         {
-            var config = JsonSerializer.Deserialize<HeteroNetConfig>(configJson)!;
-            var schema = JsonSerializer.Deserialize<EventGraphSchema>(schemaJson)!;
-            var labels = JsonSerializer.Deserialize<string[]>(labelsJson)!;
-            if (!schema.SameAs(data.Schema))
-                throw new CliException($"flag --load_model: {path} was trained on features {schema}; the data has {data.Schema}");
-            if (!labels.SequenceEqual(data.LabelNames))
-                throw new CliException($"flag --load_model: {path} was trained on classes [{string.Join(", ", labels)}]; the data has [{string.Join(", ", data.LabelNames)}]");
-            return config;
+            record = json.TrimStart().StartsWith('{') ? JsonSerializer.Deserialize<CheckpointRecord>(json) : null;
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new CliException($"flag --load_model: {path}: malformed HeteroNet metadata ({e.Message.Split('.')[0]})");
+            record = null; // another architecture's free-text config
         }
+        if (record?.HeteroNet is null || record.Features is null || record.Labels is null)
+            throw new CliException($"flag --load_model: {path} is not a HeteroNet checkpoint (its config records no HeteroNet architecture)");
+        if (!record.Features.SameAs(data.Schema))
+            throw new CliException($"flag --load_model: {path} was trained on features {record.Features}; the data has {data.Schema}");
+        if (!record.Labels.SequenceEqual(data.LabelNames))
+            throw new CliException($"flag --load_model: {path} was trained on classes [{string.Join(", ", record.Labels)}]; the data has [{string.Join(", ", data.LabelNames)}]");
+        return record.HeteroNet;
     }
 }
