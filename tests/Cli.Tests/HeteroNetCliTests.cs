@@ -41,6 +41,7 @@ public class HeteroNetCliTests
         Assert.That(File.Exists(Path.Combine(exp, "best.ckpt")) && File.Exists(Path.Combine(exp, "last.ckpt")), Is.True);
         Assert.That(File.ReadAllLines(Path.Combine(exp, "metrics.jsonl")), Has.Length.EqualTo(1));
         var trained = ScoresByEvent(Path.Combine(exp, "predict_output", "predictions.root"));
+        Assert.That(File.ReadAllBytes(Path.Combine(exp, "predict_output", "roc.png")).Take(4), Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
         Assert.That(trained, Has.Count.EqualTo(held));
 
         string inferOut = Path.Combine(_tmp, "infer");

@@ -66,7 +66,9 @@ public static class HeteroRun
         log.WriteLine($"{(mode == "infer" ? "inference" : "final validation")}: {result.Metrics}");
         string outDir = flags.String("predict_output") ?? Path.Combine(flags.String("exp_dir")!, "predict_output");
         string path = Output.PredictionWriter.Write(outDir, flags.String("predict_format")!, result.Scores, result.Labels, data.LabelNames, result.Observables);
-        log.WriteLine($"predictions: {path} ({result.Labels.Length} {(mode == "infer" ? "" : "held-out ")}events)");
+        string roc = Path.Combine(outDir, "roc.png");
+        Metrics.RocPlot.Write(roc, result.Scores, result.Labels, data.LabelNames.Length, data.LabelNames);
+        log.WriteLine($"predictions: {path} ({result.Labels.Length} {(mode == "infer" ? "" : "held-out ")}events); ROC curve: {roc}");
         return 0;
     }
 
