@@ -60,5 +60,7 @@ public class FlagParserTests
         var sw = new StringWriter();
         Assert.That(Program.Run(["--help"], sw), Is.EqualTo(0));
         foreach (var f in Flags.All) Assert.That(sw.ToString(), Does.Contain("--" + f.Name));
+        foreach (var command in new[] { "selfcheck", "convert", "generate-graphs", "convert-graphs" })
+            Assert.That(sw.ToString(), Does.Contain("hep " + command), "every subcommand is listed");
     }
 }

@@ -103,7 +103,11 @@ public sealed class ParsedFlags
     {
         var sb = new System.Text.StringBuilder();
         sb.AppendLine("usage: hep [--flag value | --flag=value] …   (weaver/main.py-compatible flags)");
-        sb.AppendLine("       hep selfcheck [--device …]   hep convert <npy folder> <out.root>");
+        sb.AppendLine("       hep selfcheck [--device …]             compare every ILGPU kernel with host references on a device");
+        sb.AppendLine("       hep convert <npy folder> <out.root>    .npy jets → JetClass-layout ROOT file");
+        sb.AppendLine("       hep generate-graphs --out F.root --events N [--seed S] [--llp_mass M] [--llp_lifetime T] [--hits_csv F.csv]");
+        sb.AppendLine("                                              synthetic LLP / SM event graphs for --arch HeteroNet");
+        sb.AppendLine("       hep convert-graphs hits.csv[.gz] out.root [--labels bkg,llp]   per-hit CSV → event graphs");
         sb.AppendLine();
         foreach (var f in Flags.All)
         {
