@@ -11,7 +11,7 @@ public static class Flags
         new("batch_size", FlagKind.Int, "512", "jets (events) per optimisation step"),
         new("learning_rate", FlagKind.Double, "0.001", "initial learning rate"),
         new("epochs", FlagKind.Int, "3", "passes over the training set"),
-        new("momentum", FlagKind.Double, "0.9", "SGD momentum (also Ranger/AdamW β1 when given)"),
+        new("momentum", FlagKind.Double, "0.9", "SGD momentum (AdamW and Ranger use their own β1: 0.9 and 0.95)"),
         new("weight_decay", FlagKind.Double, "5e-4", "L2 weight decay (decoupled for AdamW)"),
         new("arch", FlagKind.String, "PN", "model: PN | PN-Lite | ParT | ParT-plain | PFN | MLP | HeteroNet"),
         new("num_heads", FlagKind.Int, "8", "ParT attention heads"),

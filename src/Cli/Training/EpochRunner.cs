@@ -4,6 +4,7 @@ using Hep.Autograd;
 using Hep.Cli.Data;
 using Hep.Cli.Metrics;
 using Hep.Cli.Options;
+using Hep.Cli.Output;
 using Hep.Engine;
 using Hep.Models.Checkpoints;
 using Hep.Models.Nn;
@@ -42,6 +43,7 @@ public sealed class EpochRunner(IBackend backend, TabularSettings settings, Text
             using var tally = new TrainingTally(backend);
             var clock = Stopwatch.StartNew();
             int step = 0;
+            using var progress = ProgressDisplay.Start(log, $"epoch {epoch + 1}/{settings.Epochs}", (int)Math.Min(estimatedBatches, int.MaxValue), "items");
             foreach (var batch in Prefetcher.Prefetch(data.Train(epoch), 4))
             {
                 opt.LearningRate = schedule.At(epoch + Math.Min((double)step / estimatedBatches, 0.999));
@@ -59,11 +61,11 @@ public sealed class EpochRunner(IBackend backend, TabularSettings settings, Text
                 if (step % 10 == 0)
                 {
                     var (runningLoss, runningAcc) = tally.Read();
-                    log.Write($"\r  epoch {epoch + 1} [{step}/~{estimatedBatches}] loss {runningLoss:F4} acc {runningAcc:F4} {tally.Seen / clock.Elapsed.TotalSeconds:F0} items/s   ");
+                    progress.Update(step, runningLoss, runningAcc, tally.Seen / clock.Elapsed.TotalSeconds);
                 }
             }
             double seconds = clock.Elapsed.TotalSeconds;
-            if (step >= 10) log.WriteLine();
+            progress.Finish();
             result = Evaluation.Run(model, data.Validation(), forward, data.LabelNames);
             var (epochLoss, epochAcc) = tally.Read();
             double rate = tally.Seen / Math.Max(seconds, 1e-9);
