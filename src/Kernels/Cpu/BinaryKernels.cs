@@ -1,16 +1,18 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Hep.Engine;
 using Hep.Engine.Ops;
 
 namespace Hep.Kernels.Cpu;
 
 /// <summary>
-/// Broadcasting binary maps y = a ∘ b over <see cref="StridedRows"/>. Per row: both inputs unit-stride
-/// → TensorPrimitives span-span; one input stride 0 → span-scalar; otherwise a strided scalar loop.
-/// Comparisons produce 1/0 via Vector&lt;T&gt; masks. A single long row is split across cores; large float
-/// add/multiply outputs use non-temporal stores (<see cref="StreamingStores"/>). Deterministic (no reductions).
+/// Broadcasting binary maps y = a ∘ b over <see cref="StridedRows"/> segments (both cores, a single long
+/// row included). Per segment: both inputs unit-stride → span-span; one input stride 0 → span-scalar;
+/// otherwise a strided scalar loop. Outputs of at least <see cref="StreamingStores.ThresholdBytes"/> are
+/// written with non-temporal stores: add/sub/mul/div/max/min as one fused vector pass
+/// (<see cref="StreamingStores.Zip{T, TOp}"/>), the rest (pow, comparisons) block by block through L1.
+/// Comparisons produce 1/0 via Vector&lt;T&gt; masks. Deterministic (no reductions).
 /// </summary>
 internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -21,29 +23,52 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
         var bv = CpuTensor.Array<T>(b, name);
         var yv = CpuTensor.Array<T>(y, name);
         var plan = new StridedRows(a, b, y);
-        int n = plan.InnerLength, sa = plan.InnerStrides[0], sb = plan.InnerStrides[1], sy = plan.InnerStrides[2];
-        if (plan.RowCount == 1 && sy == 1 && sa is 0 or 1 && sb is 0 or 1)
-        {
-            // One long row (contiguous or scalar-broadcast operands): split it across cores.
-            Span<int> first = stackalloc int[3];
-            plan.RowOffsets(0, first);
-            int oa = first[0], ob = first[1], oy = first[2];
-            CpuParallel.For(n, 1, (s, e) => Row(op, av, bv, yv, oa + s * sa, ob + s * sb, oy + s, e - s, sa, sb, 1));
-            return;
-        }
-        plan.Run(o => Row(op, av, bv, yv, o[0], o[1], o[2], n, sa, sb, sy));
+        int sa = plan.InnerStrides[0], sb = plan.InnerStrides[1], sy = plan.InnerStrides[2];
+        bool stream = sy == 1 && StreamingStores.Pays<T>(plan.Elements);
+        plan.Run((o, n) => Segment(op, av, bv, yv, o[0], o[1], o[2], n, sa, sb, sy, stream), op == BinaryOp.Pow ? 16 : 1);
     }
 
-    // One row of n elements starting at the given offsets with the given inner strides.
-    private static void Row(BinaryOp op, T[] av, T[] bv, T[] yv, int oa, int ob, int oy, int n, int sa, int sb, int sy)
+    // n elements starting at the given offsets with the given inner strides.
+    private static void Segment(BinaryOp op, T[] av, T[] bv, T[] yv, int oa, int ob, int oy, int n, int sa, int sb, int sy, bool stream)
     {
-        if (sy == 1 && sa == 1 && sb == 1) SpanSpan(op, av.AsSpan(oa, n), bv.AsSpan(ob, n), yv.AsSpan(oy, n));
-        else if (sy == 1 && sa == 1 && sb == 0) SpanScalar(op, av.AsSpan(oa, n), bv[ob], yv.AsSpan(oy, n));
-        else if (sy == 1 && sa == 0 && sb == 1) ScalarSpan(op, av[oa], bv.AsSpan(ob, n), yv.AsSpan(oy, n));
-        else
+        if (sy != 1 || sa is not (0 or 1) || sb is not (0 or 1) || (sa == 0 && sb == 0))
         {
             for (int i = 0; i < n; i++) yv[oy + i * sy] = Apply(op, av[oa + i * sa], bv[ob + i * sb]);
+            return;
         }
+        var y = yv.AsSpan(oy, n);
+        if (!stream) Unfused(op, av, bv, oa, ob, sa, sb, y);
+        else if (!Fused(op, av, bv, oa, ob, n, sa, sb, y))
+            StreamingStores.Blocks(y, stream: true, (s, d) => Unfused(op, av, bv, oa + s * sa, ob + s * sb, sa, sb, d));
+    }
+
+    // Unit-stride output; at most one input broadcast (stride 0).
+    private static void Unfused(BinaryOp op, T[] av, T[] bv, int oa, int ob, int sa, int sb, Span<T> y)
+    {
+        int n = y.Length;
+        if (sa == 1 && sb == 1) SpanSpan(op, av.AsSpan(oa, n), bv.AsSpan(ob, n), y);
+        else if (sb == 0) SpanScalar(op, av.AsSpan(oa, n), bv[ob], y);
+        else ScalarSpan(op, av[oa], bv.AsSpan(ob, n), y);
+    }
+
+    // One streaming vector pass for the arithmetic ops; false for ops without a fused form.
+    private static bool Fused(BinaryOp op, T[] av, T[] bv, int oa, int ob, int n, int sa, int sb, Span<T> y) => op switch
+    {
+        BinaryOp.Add => Zip(default(AddOp), av, bv, oa, ob, n, sa, sb, y),
+        BinaryOp.Sub => Zip(default(SubOp), av, bv, oa, ob, n, sa, sb, y),
+        BinaryOp.Mul => Zip(default(MulOp), av, bv, oa, ob, n, sa, sb, y),
+        BinaryOp.Div => Zip(default(DivOp), av, bv, oa, ob, n, sa, sb, y),
+        BinaryOp.Max => Zip(default(MaxOp), av, bv, oa, ob, n, sa, sb, y),
+        BinaryOp.Min => Zip(default(MinOp), av, bv, oa, ob, n, sa, sb, y),
+        _ => false,
+    };
+
+    private static bool Zip<TOp>(TOp op, T[] av, T[] bv, int oa, int ob, int n, int sa, int sb, Span<T> y) where TOp : struct, IVectorZip<T>
+    {
+        if (sa == 1 && sb == 1) StreamingStores.Zip(av.AsSpan(oa, n), bv.AsSpan(ob, n), y, op);
+        else if (sb == 0) StreamingStores.Map(av.AsSpan(oa, n), y, new ScalarRight<TOp>(op, Vector512.Create(bv[ob])));
+        else StreamingStores.Map(bv.AsSpan(ob, n), y, new ScalarLeft<TOp>(op, Vector512.Create(av[oa])));
+        return true;
     }
 
     private static T Apply(BinaryOp op, T a, T b) => op switch
@@ -63,11 +88,6 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
 
     private static void SpanSpan(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
     {
-        if (typeof(T) == typeof(float) && op is BinaryOp.Add or BinaryOp.Mul && StreamingStores.Applies(y.Length))
-        {
-            StreamingStores.AddOrMultiply(MemoryMarshal.Cast<T, float>(a), MemoryMarshal.Cast<T, float>(b), MemoryMarshal.Cast<T, float>(y), op == BinaryOp.Mul);
-            return;
-        }
         switch (op)
         {
             case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
@@ -131,5 +151,23 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
             Vector.ConditionalSelect(mask, Vector<T>.One, Vector<T>.Zero).CopyTo(y[i..]);
         }
         for (; i < a.Length; i++) y[i] = Apply(op, a[i], b[i]);
+    }
+
+    // Vector forms of the fused ops: the same IEEE operations TensorPrimitives applies per lane.
+    private readonly struct AddOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => a + b; }
+    private readonly struct SubOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => a - b; }
+    private readonly struct MulOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => a * b; }
+    private readonly struct DivOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => a / b; }
+    private readonly struct MaxOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b); }
+    private readonly struct MinOp : IVectorZip<T> { public Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.Min(a, b); }
+
+    private readonly struct ScalarRight<TOp>(TOp op, Vector512<T> b) : IVectorMap<T> where TOp : struct, IVectorZip<T>
+    {
+        public Vector512<T> Apply(Vector512<T> x) => op.Apply(x, b);
+    }
+
+    private readonly struct ScalarLeft<TOp>(TOp op, Vector512<T> a) : IVectorMap<T> where TOp : struct, IVectorZip<T>
+    {
+        public Vector512<T> Apply(Vector512<T> x) => op.Apply(a, x);
     }
 }

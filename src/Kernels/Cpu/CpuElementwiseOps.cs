@@ -5,15 +5,14 @@ using Hep.Engine.Ops;
 namespace Hep.Kernels.Cpu;
 
 /// <summary>
-/// Elementwise kernels on the CPU. Unary maps run over contiguous spans (TensorPrimitives / Vector&lt;T&gt;)
-/// split into one chunk per core; binary maps and Where walk <see cref="StridedRows"/> and use span
-/// kernels whenever a row's inner strides are unit (or zero for a broadcast operand).
+/// Elementwise kernels on the CPU. Unary (<see cref="UnaryKernels{T}"/>), binary (<see cref="BinaryKernels{T}"/>)
+/// and Where walk <see cref="StridedRows"/> segments (one piece per core, long rows split) and use span
+/// kernels whenever a segment's inner strides are unit (or zero for a broadcast operand); large outputs
+/// are written with non-temporal stores (<see cref="StreamingStores"/>).
 /// float32 and float64; anything else throws <see cref="BackendNotSupportedException"/>.
 /// </summary>
 internal sealed class CpuElementwiseOps : IElementwiseOps
 {
-    private const int ChunkCost = 4;
-
     public void Unary(UnaryOp op, Tensor x, Tensor y, double alpha = 0, double beta = 0)
     {
         switch (y.DType)
@@ -55,29 +54,13 @@ internal sealed class CpuElementwiseOps : IElementwiseOps
     }
 
     private static void UnaryTyped<T>(UnaryOp op, Tensor x, Tensor y, double alpha, double beta)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var xs = CpuTensor.Array<T>(x, op.ToString());
-        var ys = CpuTensor.Array<T>(y, op.ToString());
-        int xo = x.Offset, yo = y.Offset;
-        CpuParallel.For((int)y.Numel, ChunkCost, (s, e) =>
-            UnaryMath<T>.Forward(op, xs.AsSpan(xo + s, e - s), ys.AsSpan(yo + s, e - s), T.CreateTruncating(alpha), T.CreateTruncating(beta)));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => UnaryKernels<T>.Forward(op, x, y, alpha, beta);
 
     private static void UnaryBackwardTyped<T>(UnaryOp op, Tensor x, Tensor y, Tensor gradY, Tensor gradX, double alpha, double beta)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        string name = op + "Backward";
-        var xs = CpuTensor.Array<T>(x, name);
-        var ys = CpuTensor.Array<T>(y, name);
-        var gs = CpuTensor.Array<T>(gradY, name);
-        var gx = CpuTensor.Array<T>(gradX, name);
-        int xo = x.Offset, yo = y.Offset, go = gradY.Offset, gxo = gradX.Offset;
-        CpuParallel.For((int)gradX.Numel, ChunkCost, (s, e) =>
-            UnaryMath<T>.Backward(op, xs.AsSpan(xo + s, e - s), ys.AsSpan(yo + s, e - s), gs.AsSpan(go + s, e - s),
-                gx.AsSpan(gxo + s, e - s), T.CreateTruncating(alpha), T.CreateTruncating(beta)));
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => UnaryKernels<T>.Backward(op, x, y, gradY, gradX, alpha, beta);
 
+    // y = cond ≠ 0 ? a : b. Unit-stride segments use Vector<T> selects (streamed through L1 blocks when the
+    // output is large); segments with a strided or broadcast operand use a scalar loop.
     private static void WhereTyped<T>(Tensor condition, Tensor a, Tensor b, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var cs = CpuTensor.Array<T>(condition, "Where");
@@ -85,21 +68,33 @@ internal sealed class CpuElementwiseOps : IElementwiseOps
         var bs = CpuTensor.Array<T>(b, "Where");
         var ys = CpuTensor.Array<T>(y, "Where");
         var plan = new StridedRows(condition, a, b, y);
-        int n = plan.InnerLength;
         int sc = plan.InnerStrides[0], sa = plan.InnerStrides[1], sb = plan.InnerStrides[2], sy = plan.InnerStrides[3];
-        plan.Run(o =>
+        bool contiguous = sc == 1 && sa == 1 && sb == 1 && sy == 1;
+        bool stream = contiguous && StreamingStores.Pays<T>(plan.Elements);
+        plan.Run((o, n) =>
         {
-            int w = Vector<T>.Count, i = 0;
-            if (sc == 1 && sa == 1 && sb == 1 && sy == 1)
+            int oc = o[0], oa = o[1], ob = o[2], oy = o[3];
+            if (contiguous && !stream) Select<T>(cs.AsSpan(oc, n), asr.AsSpan(oa, n), bs.AsSpan(ob, n), ys.AsSpan(oy, n));
+            else if (contiguous)
             {
-                for (; i <= n - w; i += w)
-                {
-                    var mask = Vector.Equals(new Vector<T>(cs, o[0] + i), Vector<T>.Zero);
-                    Vector.ConditionalSelect(mask, new Vector<T>(bs, o[2] + i), new Vector<T>(asr, o[1] + i)).CopyTo(ys, o[3] + i);
-                }
+                StreamingStores.Blocks(ys.AsSpan(oy, n), stream: true, (s, d) =>
+                    Select<T>(cs.AsSpan(oc + s, d.Length), asr.AsSpan(oa + s, d.Length), bs.AsSpan(ob + s, d.Length), d));
             }
-            for (; i < n; i++)
-                ys[o[3] + i * sy] = cs[o[0] + i * sc] != T.Zero ? asr[o[1] + i * sa] : bs[o[2] + i * sb];
+            else
+            {
+                for (int i = 0; i < n; i++) ys[oy + i * sy] = cs[oc + i * sc] != T.Zero ? asr[oa + i * sa] : bs[ob + i * sb];
+            }
         });
+    }
+
+    private static void Select<T>(ReadOnlySpan<T> c, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector<T>.Count, i = 0;
+        for (; i <= y.Length - w; i += w)
+        {
+            var mask = Vector.Equals(new Vector<T>(c[i..]), Vector<T>.Zero);
+            Vector.ConditionalSelect(mask, new Vector<T>(b[i..]), new Vector<T>(a[i..])).CopyTo(y[i..]);
+        }
+        for (; i < y.Length; i++) y[i] = c[i] != T.Zero ? a[i] : b[i];
     }
 }

@@ -5,8 +5,9 @@ using Hep.Engine.Ops;
 namespace Hep.Kernels.Cpu;
 
 /// <summary>
-/// Host allocation, transfers, strided copy/cast/fill. Rows with unit inner stride use span copies
-/// and TensorPrimitives conversions; other rows fall back to a strided element loop.
+/// Host allocation, transfers, strided copy/cast/fill over <see cref="StridedRows"/> segments (both cores,
+/// long rows split). Unit-stride segments use span copies, fills and TensorPrimitives conversions, with
+/// non-temporal stores for large outputs (<see cref="StreamingStores"/>); other segments use a strided loop.
 /// </summary>
 internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
 {
@@ -61,20 +62,27 @@ internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
     private static T[] Data<T>(IDeviceBuffer buffer, string op) where T : unmanaged =>
         buffer is CpuBuffer<T> b ? b.Data : throw new ArgumentException($"{op}: buffer holds {buffer.DType}, not {typeof(T).Name} (or is not a cpu buffer)");
 
+    // Unit-stride segments: span copy (memmove), or a non-temporal AVX-512 copy for large outputs;
+    // a broadcast source (stride 0) fills; other segments use a strided element loop.
     private static void CopyTyped<T>(Tensor source, Tensor destination) where T : unmanaged
     {
         var src = CpuTensor.Array<T>(source, "Copy");
         var dst = CpuTensor.Array<T>(destination, "Copy");
         var plan = new StridedRows(source, destination);
-        int n = plan.InnerLength, ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
-        plan.Run(o =>
+        int ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
+        bool stream = ds == 1 && StreamingStores.Pays<T>(plan.Elements);
+        plan.Run((o, n) =>
         {
-            if (ss == 1 && ds == 1) src.AsSpan(o[0], n).CopyTo(dst.AsSpan(o[1], n));
-            else if (ss == 0) dst.AsSpan(o[1], n).Fill(src[o[0]]);
+            if (ss == 1 && ds == 1 && stream) StreamingStores.Copy<T>(src.AsSpan(o[0], n), dst.AsSpan(o[1], n));
+            else if (ss == 1 && ds == 1) src.AsSpan(o[0], n).CopyTo(dst.AsSpan(o[1], n));
+            else if (ss == 0 && ds == 1 && stream) StreamingStores.Fill(dst.AsSpan(o[1], n), src[o[0]]);
+            else if (ss == 0 && ds == 1) dst.AsSpan(o[1], n).Fill(src[o[0]]);
             else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = src[o[0] + i * ss];
         });
     }
 
+    // Unit-stride segments: TensorPrimitives conversions (block by block through L1 and streamed out for
+    // large outputs); other segments use a strided element loop.
     private static void CastTyped<TFrom, TTo>(Tensor source, Tensor destination)
         where TFrom : unmanaged, System.Numerics.INumberBase<TFrom>
         where TTo : unmanaged, System.Numerics.INumberBase<TTo>
@@ -82,22 +90,32 @@ internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
         var src = CpuTensor.Array<TFrom>(source, "Cast");
         var dst = CpuTensor.Array<TTo>(destination, "Cast");
         var plan = new StridedRows(source, destination);
-        int n = plan.InnerLength, ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
-        plan.Run(o =>
+        int ss = plan.InnerStrides[0], ds = plan.InnerStrides[1];
+        bool stream = ds == 1 && StreamingStores.Pays<TTo>(plan.Elements);
+        plan.Run((o, n) =>
         {
-            if (ss == 1 && ds == 1) TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(o[0], n), dst.AsSpan(o[1], n));
-            else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = TTo.CreateTruncating(src[o[0] + i * ss]);
-        });
+            int os = o[0];
+            if (ss == 1 && ds == 1 && stream)
+            {
+                StreamingStores.Blocks(dst.AsSpan(o[1], n), stream, (s, d) =>
+                    TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(os + s, d.Length), d));
+            }
+            else if (ss == 1 && ds == 1) TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(os, n), dst.AsSpan(o[1], n));
+            else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = TTo.CreateTruncating(src[os + i * ss]);
+        }, 2);
     }
 
+    // Unit-stride segments: span fill, or non-temporal stores for large outputs; otherwise a strided loop.
     private static void FillTyped<T>(Tensor destination, T value) where T : unmanaged
     {
         var dst = CpuTensor.Array<T>(destination, "Fill");
         var plan = new StridedRows(destination);
-        int n = plan.InnerLength, ds = plan.InnerStrides[0];
-        plan.Run(o =>
+        int ds = plan.InnerStrides[0];
+        bool stream = ds == 1 && StreamingStores.Pays<T>(plan.Elements);
+        plan.Run((o, n) =>
         {
-            if (ds == 1) dst.AsSpan(o[0], n).Fill(value);
+            if (ds == 1 && stream) StreamingStores.Fill(dst.AsSpan(o[0], n), value);
+            else if (ds == 1) dst.AsSpan(o[0], n).Fill(value);
             else for (int i = 0; i < n; i++) dst[o[0] + i * ds] = value;
         });
     }

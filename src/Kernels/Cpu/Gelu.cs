@@ -69,32 +69,49 @@ internal static class Gelu
         return 0.5f * (1f + (x < 0 ? -erfAbs : erfAbs));
     }
 
+    // A ragged tail is finished with the last whole vector (overlapping, loaded before any store, so y may
+    // alias x): every element of a span of at least one vector gets the vector formula, whatever the span's
+    // length, so results do not depend on how a tensor is cut into pieces.
     private static void ForwardFloat(ReadOnlySpan<float> x, Span<float> y)
     {
-        int w = Vector<float>.Count, i = 0;
-        for (; i <= x.Length - w; i += w)
+        int w = Vector<float>.Count, n = x.Length, i = 0;
+        if (n < w)
+        {
+            for (; i < n; i++) y[i] = x[i] * CdfScalar(x[i]);
+            return;
+        }
+        var last = new Vector<float>(x[(n - w)..]);
+        for (; i <= n - w; i += w)
         {
             var v = new Vector<float>(x[i..]);
             (v * Cdf(v)).CopyTo(y[i..]);
         }
-        for (; i < x.Length; i++) y[i] = x[i] * CdfScalar(x[i]);
+        if (i < n) (last * Cdf(last)).CopyTo(y[(n - w)..]);
     }
 
     private static void BackwardFloat(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> gx)
     {
-        int w = Vector<float>.Count, i = 0;
-        var c = new Vector<float>((float)InvSqrt2Pi);
-        for (; i <= x.Length - w; i += w)
+        int w = Vector<float>.Count, n = x.Length, i = 0;
+        if (n < w)
         {
-            var v = new Vector<float>(x[i..]);
-            var pdf = c * Vector.Exp(new Vector<float>(-0.5f) * v * v);
-            (new Vector<float>(g[i..]) * (Cdf(v) + v * pdf)).CopyTo(gx[i..]);
+            for (; i < n; i++)
+            {
+                float pdf = (float)InvSqrt2Pi * MathF.Exp(-0.5f * x[i] * x[i]);
+                gx[i] = g[i] * (CdfScalar(x[i]) + x[i] * pdf);
+            }
+            return;
         }
-        for (; i < x.Length; i++)
-        {
-            float pdf = (float)InvSqrt2Pi * MathF.Exp(-0.5f * x[i] * x[i]);
-            gx[i] = g[i] * (CdfScalar(x[i]) + x[i] * pdf);
-        }
+        var lastX = new Vector<float>(x[(n - w)..]);
+        var lastG = new Vector<float>(g[(n - w)..]);
+        for (; i <= n - w; i += w) DerivativeTimes(new Vector<float>(x[i..]), new Vector<float>(g[i..])).CopyTo(gx[i..]);
+        if (i < n) DerivativeTimes(lastX, lastG).CopyTo(gx[(n - w)..]);
+    }
+
+    // g·(Φ(x) + x·φ(x)).
+    private static Vector<float> DerivativeTimes(Vector<float> v, Vector<float> g)
+    {
+        var pdf = new Vector<float>((float)InvSqrt2Pi) * Vector.Exp(new Vector<float>(-0.5f) * v * v);
+        return g * (Cdf(v) + v * pdf);
     }
 
     private static ReadOnlySpan<TTo> Cast<TFrom, TTo>(ReadOnlySpan<TFrom> s) where TFrom : unmanaged where TTo : unmanaged =>

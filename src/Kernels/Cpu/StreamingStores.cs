@@ -1,51 +1,197 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Hep.Kernels.Cpu;
 
+/// <summary>A single-pass vector map y = f(x) for <see cref="StreamingStores.Map{T, TOp}"/>.</summary>
+internal interface IVectorMap<T> where T : unmanaged
+{
+    Vector512<T> Apply(Vector512<T> x);
+}
+
+/// <summary>A single-pass vector map y = f(a, b) for <see cref="StreamingStores.Zip{T, TOp}"/>.</summary>
+internal interface IVectorZip<T> where T : unmanaged
+{
+    Vector512<T> Apply(Vector512<T> a, Vector512<T> b);
+}
+
 /// <summary>
-/// Streaming (non-temporal) variants of bandwidth-bound maps for outputs far larger than the cache:
+/// Streaming (non-temporal) writers for bandwidth-bound maps whose output is far larger than the cache:
 /// the stores bypass the cache, so writing the output does not first read it (no read-for-ownership),
-/// which is what lets a plain memmove reach full bandwidth. Used only above <see cref="Threshold"/>
-/// elements (smaller outputs are usually consumed next and should stay cached) and with AVX-512.
+/// which is what lets a copy reach full bandwidth. Used only when the whole output is at least
+/// <see cref="ThresholdBytes"/> (smaller outputs are usually consumed next and should stay cached) and
+/// with AVX-512. Every writer stores the 64-byte-aligned middle of the destination with aligned
+/// non-temporal stores, four vectors per iteration, and the unaligned head and ragged tail through a
+/// partial vector computed by the same vector operation, so results are bit-identical to a plain vector
+/// loop. Destinations may alias a source at identical positions (each vector is loaded before it is stored).
+/// Single-threaded over the span it is given; callers split across cores (<see cref="StridedRows"/>).
 /// </summary>
 internal static unsafe class StreamingStores
 {
-    public const int Threshold = 1 << 20;
+    /// <summary>Outputs of at least this many bytes (a quarter of this machine's L3) are streamed.</summary>
+    public const long ThresholdBytes = 8L << 20;
 
-    public static bool Applies(int length) => length >= Threshold && Avx512F.IsSupported;
+    /// <summary>Elements per L1 block for <see cref="Blocks{T}"/> (8 KB, so a few operands fit in L1).</summary>
+    public const int BlockBytes = 8 << 10;
 
-    /// <summary>y = max(x, 0) with aligned non-temporal stores; y may alias x.</summary>
-    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Whether an output of <paramref name="elements"/> T streams.</summary>
+    public static bool Pays<T>(long elements) where T : unmanaged =>
+        elements * sizeof(T) >= ThresholdBytes && Avx512F.IsSupported && Vector512<T>.IsSupported;
+
+    /// <summary>Computes one block: destination[0..] = f(elements [start, start + destination.Length)).</summary>
+    public delegate void BlockBody<T>(int start, Span<T> destination);
+
+    /// <summary>
+    /// Produces y block by block: each block (<see cref="BlockBytes"/>, so multi-pass formulas stay in L1;
+    /// the last one also takes the remainder, so no block is a short span that a vectorised formula would
+    /// finish with scalar code) is computed into an aligned L1 scratch buffer and copied out, with
+    /// non-temporal stores for its 64-byte-aligned middle when <paramref name="stream"/>. Blocks start at
+    /// y's first element whatever its alignment, so results do not depend on where y lies in memory, and
+    /// computing into scratch makes multi-pass formulas safe when y aliases an input.
+    /// </summary>
+    public static void Blocks<T>(Span<T> y, bool stream, BlockBody<T> compute) where T : unmanaged
     {
-        fixed (float* px = x, py = y)
+        int n = y.Length, block = BlockBytes / sizeof(T);
+        byte* raw = stackalloc byte[2 * BlockBytes + 64];
+        T* scratch = (T*)(((nuint)raw + 63) & ~(nuint)63);
+        fixed (T* py = y)
         {
-            int n = x.Length, i = 0;
-            for (; i < n && ((nuint)(py + i) & 63) != 0; i++) py[i] = MathF.Max(px[i], 0f);
-            var zero = Vector512<float>.Zero;
-            for (; i <= n - 16; i += 16) Vector512.Max(Vector512.Load(px + i), zero).StoreAlignedNonTemporal(py + i);
-            for (; i < n; i++) py[i] = MathF.Max(px[i], 0f);
+            for (int i = 0, length; i < n; i += length)
+            {
+                length = n - i < 2 * block ? n - i : block;
+                var piece = new Span<T>(scratch, length);
+                compute(i, piece);
+                if (stream) CopyStreaming((byte*)scratch, (byte*)(py + i), (long)length * sizeof(T));
+                else piece.CopyTo(y.Slice(i, length));
+            }
+        }
+        if (stream) Sse.StoreFence();
+    }
+
+    /// <summary>dst = src with non-temporal stores.</summary>
+    public static void Copy<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged
+    {
+        fixed (T* ps = src, pd = dst) CopyStreaming((byte*)ps, (byte*)pd, (long)dst.Length * sizeof(T));
+        Sse.StoreFence();
+    }
+
+    /// <summary>dst = value everywhere, with non-temporal stores.</summary>
+    public static void Fill<T>(Span<T> dst, T value) where T : unmanaged
+    {
+        var v = Vector512.Create(value);
+        fixed (T* pd = dst)
+        {
+            int n = dst.Length, lanes = Vector512<T>.Count, i = HeadLength(pd, n);
+            dst[..i].Fill(value);
+            for (; i <= n - 4 * lanes; i += 4 * lanes)
+            {
+                v.StoreAlignedNonTemporal(pd + i);
+                v.StoreAlignedNonTemporal(pd + i + lanes);
+                v.StoreAlignedNonTemporal(pd + i + 2 * lanes);
+                v.StoreAlignedNonTemporal(pd + i + 3 * lanes);
+            }
+            dst[i..].Fill(value);
         }
         Sse.StoreFence();
     }
 
-    /// <summary>y = a + b (add) or a ⊙ b (multiply) with aligned non-temporal stores; y may alias a or b.</summary>
-    public static void AddOrMultiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, bool multiply)
+    /// <summary>y = op(x) elementwise with non-temporal stores; y may alias x.</summary>
+    public static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorMap<T>
     {
-        fixed (float* pa = a, pb = b, py = y)
+        fixed (T* px = x, py = y)
         {
-            int n = y.Length, i = 0;
-            for (; i < n && ((nuint)(py + i) & 63) != 0; i++) py[i] = multiply ? pa[i] * pb[i] : pa[i] + pb[i];
-            if (multiply)
+            int n = y.Length, lanes = Vector512<T>.Count, i = HeadLength(py, n);
+            if (i > 0) StorePartial(op.Apply(LoadPartial(px, i)), py, i);
+            for (; i <= n - 4 * lanes; i += 4 * lanes)
             {
-                for (; i <= n - 16; i += 16) (Vector512.Load(pa + i) * Vector512.Load(pb + i)).StoreAlignedNonTemporal(py + i);
+                var v0 = op.Apply(Vector512.Load(px + i));
+                var v1 = op.Apply(Vector512.Load(px + i + lanes));
+                var v2 = op.Apply(Vector512.Load(px + i + 2 * lanes));
+                var v3 = op.Apply(Vector512.Load(px + i + 3 * lanes));
+                v0.StoreAlignedNonTemporal(py + i);
+                v1.StoreAlignedNonTemporal(py + i + lanes);
+                v2.StoreAlignedNonTemporal(py + i + 2 * lanes);
+                v3.StoreAlignedNonTemporal(py + i + 3 * lanes);
             }
-            else
+            for (; i < n; i += lanes)
             {
-                for (; i <= n - 16; i += 16) (Vector512.Load(pa + i) + Vector512.Load(pb + i)).StoreAlignedNonTemporal(py + i);
+                int m = Math.Min(lanes, n - i);
+                StorePartial(op.Apply(LoadPartial(px + i, m)), py + i, m);
             }
-            for (; i < n; i++) py[i] = multiply ? pa[i] * pb[i] : pa[i] + pb[i];
         }
         Sse.StoreFence();
     }
+
+    /// <summary>y = op(a, b) elementwise with non-temporal stores; y may alias a or b.</summary>
+    public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorZip<T>
+    {
+        fixed (T* pa = a, pb = b, py = y)
+        {
+            int n = y.Length, lanes = Vector512<T>.Count, i = HeadLength(py, n);
+            if (i > 0) StorePartial(op.Apply(LoadPartial(pa, i), LoadPartial(pb, i)), py, i);
+            for (; i <= n - 4 * lanes; i += 4 * lanes)
+            {
+                var v0 = op.Apply(Vector512.Load(pa + i), Vector512.Load(pb + i));
+                var v1 = op.Apply(Vector512.Load(pa + i + lanes), Vector512.Load(pb + i + lanes));
+                var v2 = op.Apply(Vector512.Load(pa + i + 2 * lanes), Vector512.Load(pb + i + 2 * lanes));
+                var v3 = op.Apply(Vector512.Load(pa + i + 3 * lanes), Vector512.Load(pb + i + 3 * lanes));
+                v0.StoreAlignedNonTemporal(py + i);
+                v1.StoreAlignedNonTemporal(py + i + lanes);
+                v2.StoreAlignedNonTemporal(py + i + 2 * lanes);
+                v3.StoreAlignedNonTemporal(py + i + 3 * lanes);
+            }
+            for (; i < n; i += lanes)
+            {
+                int m = Math.Min(lanes, n - i);
+                StorePartial(op.Apply(LoadPartial(pa + i, m), LoadPartial(pb + i, m)), py + i, m);
+            }
+        }
+        Sse.StoreFence();
+    }
+
+    // Elements before p reaches a 64-byte boundary (at most n); p is T-aligned in every CPU buffer.
+    private static int HeadLength<T>(T* p, int n) where T : unmanaged =>
+        (int)Math.Min(n, (long)((64 - ((nuint)p & 63)) & 63) / sizeof(T));
+
+    // Ordinary copies up to d's first 64-byte boundary and after the last whole 256-byte stretch,
+    // aligned non-temporal stores in between (the caller fences).
+    private static void CopyStreaming(byte* s, byte* d, long bytes)
+    {
+        long head = Math.Min(bytes, (long)((64 - ((nuint)d & 63)) & 63));
+        Buffer.MemoryCopy(s, d, head, head);
+        long body = (bytes - head) & ~255L;
+        CopyAligned(s + head, d + head, body);
+        long done = head + body;
+        Buffer.MemoryCopy(s + done, d + done, bytes - done, bytes - done);
+    }
+
+    // bytes is a multiple of 256 and d is 64-byte aligned.
+    private static void CopyAligned(byte* s, byte* d, long bytes)
+    {
+        for (long i = 0; i < bytes; i += 256)
+        {
+            var v0 = Vector512.Load(s + i);
+            var v1 = Vector512.Load(s + i + 64);
+            var v2 = Vector512.Load(s + i + 128);
+            var v3 = Vector512.Load(s + i + 192);
+            v0.StoreAlignedNonTemporal(d + i);
+            v1.StoreAlignedNonTemporal(d + i + 64);
+            v2.StoreAlignedNonTemporal(d + i + 128);
+            v3.StoreAlignedNonTemporal(d + i + 192);
+        }
+    }
+
+    // The first count lanes from p, the rest zero (never read past p + count).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> LoadPartial<T>(T* p, int count) where T : unmanaged
+    {
+        Vector512<T> v = default;
+        Buffer.MemoryCopy(p, &v, 64, (long)count * sizeof(T));
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePartial<T>(Vector512<T> v, T* p, int count) where T : unmanaged =>
+        Buffer.MemoryCopy(&v, p, (long)count * sizeof(T), (long)count * sizeof(T));
 }

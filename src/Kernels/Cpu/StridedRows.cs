@@ -3,9 +3,11 @@ using Hep.Engine;
 namespace Hep.Kernels.Cpu;
 
 /// <summary>
-/// Iterates same-shape strided operands row by row. Adjacent dims that are jointly contiguous in
-/// every operand are merged and size-1 dims dropped, so the innermost "row" is as long as possible
-/// and the row body can use span kernels when its inner strides are 1 (or 0 for broadcasts).
+/// The shared driver of every CPU elementwise map (unary, binary, where, copy, cast, fill). Adjacent dims
+/// that are jointly contiguous in every operand are merged and size-1 dims dropped, so the innermost
+/// "row" is as long as possible and a body can use span kernels when its inner strides are 1 (or 0 for
+/// broadcasts). <see cref="Run"/> splits the flat element range into one piece per core, cutting rows
+/// where needed (a fully contiguous tensor is one row), and hands the body row segments.
 /// </summary>
 internal sealed class StridedRows
 {
@@ -78,20 +80,47 @@ internal sealed class StridedRows
         }
     }
 
-    /// <summary>Row body: the operands' offsets for this row (valid only during the call).</summary>
-    public delegate void RowBody(ReadOnlySpan<int> offsets);
+    /// <summary>Total element count (rows × inner length).</summary>
+    public long Elements => (long)RowCount * InnerLength;
 
-    /// <summary>Runs <paramref name="body"/> for every row, in parallel when the total is large.</summary>
-    public void Run(RowBody body)
+    /// <summary>
+    /// Segment body: <paramref name="offsets"/> are the operands' element offsets of the segment's first
+    /// element (valid only during the call); the segment runs <paramref name="length"/> elements along the
+    /// inner dim with <see cref="InnerStrides"/>. A segment is a whole row or a piece of one.
+    /// </summary>
+    public delegate void SegmentBody(ReadOnlySpan<int> offsets, int length);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over every element: the flat range rows × inner length is cut into one
+    /// contiguous piece per core (at multiples of <see cref="Granule"/> elements, so a single long row is
+    /// split too) when the total work, <paramref name="costPerElement"/> per element, pays for the fork;
+    /// each piece is walked as row segments. Pieces are disjoint, so results do not depend on the split.
+    /// </summary>
+    public void Run(SegmentBody body, int costPerElement = 1)
     {
-        CpuParallel.For(RowCount, InnerLength, (start, end) =>
+        long total = Elements;
+        if (total == 0) return;
+        int n = InnerLength;
+        var inner = InnerStrides;
+        CpuParallel.For(checked((int)total), costPerElement, (start, end) =>
         {
+            start = Snap(start, total);
+            end = Snap(end, total);
             Span<int> offsets = stackalloc int[Operands];
-            for (int r = start; r < end; r++)
+            int row = start / n, col = start % n;
+            for (int pos = start; pos < end; row++, col = 0)
             {
-                RowOffsets(r, offsets);
-                body(offsets);
+                int length = Math.Min(n - col, end - pos);
+                RowOffsets(row, offsets);
+                for (int k = 0; k < offsets.Length; k++) offsets[k] += col * inner[k];
+                body(offsets, length);
+                pos += length;
             }
         });
     }
+
+    /// <summary>Piece boundaries are multiples of this many elements (whole cache lines for 4- and 8-byte types).</summary>
+    public const int Granule = 64;
+
+    private static int Snap(int index, long total) => index == total ? index : index & ~(Granule - 1);
 }

@@ -7,7 +7,9 @@ namespace Hep.Kernels.Cpu;
 /// <summary>
 /// Forward and backward of every <see cref="UnaryOp"/> over one contiguous chunk. Built from
 /// TensorPrimitives calls (vectorised, AVX-512 where available) and Vector&lt;T&gt; selects for the
-/// piecewise derivatives. Chunks are at most a few thousand elements, so multi-pass formulas stay in L1/L2.
+/// piecewise derivatives. <see cref="UnaryKernels{T}"/> hands multi-pass formulas (and every backward) one
+/// L1 block at a time, so their intermediate passes stay in cache; y may alias x only for single-pass ops
+/// (the driver computes multi-pass ones into scratch).
 /// </summary>
 internal static class UnaryMath<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -22,9 +24,6 @@ internal static class UnaryMath<T> where T : unmanaged, IFloatingPointIeee754<T>
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
-            case UnaryOp.Relu when typeof(T) == typeof(float) && StreamingStores.Applies(x.Length):
-                StreamingStores.Relu(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
-                break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Gelu: Gelu.Forward(x, y); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
