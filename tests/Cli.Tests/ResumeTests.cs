@@ -24,6 +24,7 @@ public class ResumeTests
         string[] args = [.. Common, "--epochs", $"{epochs}", "--seed", $"{seed}", "--exp_dir", exp, .. (resume ? new[] { "--resume" } : [])];
         Assert.That(Program.Run(args, log), Is.EqualTo(0), log.ToString());
         if (resume) Assert.That(log.ToString(), Does.Contain("resume: continuing after epoch 1"));
+        Assert.That(log.ToString(), Does.Match(@"epoch \d/\d  loss \d\.\d{4}  train acc \d\.\d{4}  \d+ jets/s"), "per-epoch line with throughput");
         return Path.Combine(exp, "last.ckpt");
     }
 

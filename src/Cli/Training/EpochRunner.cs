@@ -22,7 +22,7 @@ namespace Hep.Cli.Training;
 /// validation AUC so far. Resuming from last.ckpt after epoch e therefore reproduces epoch e+1 of the
 /// uninterrupted run bit for bit on the same backend.
 /// </summary>
-public sealed class EpochRunner(IBackend backend, TabularSettings settings, TextWriter log, string? expDir)
+public sealed class EpochRunner(IBackend backend, TabularSettings settings, TextWriter log, string? expDir, string unit = "items")
 {
     private const string BestAucKey = "best_auc";
 
@@ -43,7 +43,7 @@ public sealed class EpochRunner(IBackend backend, TabularSettings settings, Text
             using var tally = new TrainingTally(backend);
             var clock = Stopwatch.StartNew();
             int step = 0;
-            using var progress = ProgressDisplay.Start(log, $"epoch {epoch + 1}/{settings.Epochs}", (int)Math.Min(estimatedBatches, int.MaxValue), "items");
+            using var progress = ProgressDisplay.Start(log, $"epoch {epoch + 1}/{settings.Epochs}", (int)Math.Min(estimatedBatches, int.MaxValue), unit);
             foreach (var batch in Prefetcher.Prefetch(data.Train(epoch), 4))
             {
                 opt.LearningRate = schedule.At(epoch + Math.Min((double)step / estimatedBatches, 0.999));
@@ -70,7 +70,7 @@ public sealed class EpochRunner(IBackend backend, TabularSettings settings, Text
             var (epochLoss, epochAcc) = tally.Read();
             double rate = tally.Seen / Math.Max(seconds, 1e-9);
             log.WriteLine($"epoch {epoch + 1}/{settings.Epochs}  loss {epochLoss:F4}  train acc {epochAcc:F4}  " +
-                $"{rate:F0} items/s  lr {opt.LearningRate:G3}  |  validation: {result.Metrics}");
+                $"{rate:F0} {unit}/s  lr {opt.LearningRate:G3}  |  validation: {result.Metrics}");
             bool improved = result.Metrics.Auc > bestAuc || double.IsNaN(result.Metrics.Auc);
             if (improved) bestAuc = result.Metrics.Auc;
             if (expDir is null) continue;

@@ -80,7 +80,7 @@ public sealed class HeteroTrainer(IBackend backend, TabularSettings settings, Te
         log.WriteLine($"model: HeteroNet (embed {c.EmbedSize}, {c.NumLayers} layers, inputs {c.ClusterNodeDim}/{c.ClusterEdgeDim} cluster, " +
             $"{c.TrackerNodeDim}/{c.TrackerEdgeDim} tracker, {c.NumClasses} classes), {model.ParameterCount:N0} parameters; " +
             $"{data.TrainRows} training / {data.ValidationRows.Length} validation events; backend {backend.Name}");
-        return new EpochRunner(backend, settings, log, expDir).Run(model, data, b => Forward(model, b), config);
+        return new EpochRunner(backend, settings, log, expDir, "events").Run(model, data, b => Forward(model, b), config);
     }
 
     /// <summary>Inference on every event in file order.</summary>

@@ -16,7 +16,7 @@ public sealed class JetTrainer(IBackend backend, TabularSettings settings, TextW
         var data = Data(jets, conditions);
         log.WriteLine($"model: {model.Description}, {model.Module.ParameterCount:N0} parameters; ~{data.TrainRows} training / " +
             $"~{jets.Count - data.TrainRows} validation jets; {conditions.Count} inputs [{string.Join(", ", conditions.Select(c => c.Name))}]; backend {backend.Name}");
-        return new EpochRunner(backend, settings, log, expDir).Run(model.Module, data, b => model.Forward(b.Upload(backend)), config);
+        return new EpochRunner(backend, settings, log, expDir, "jets").Run(model.Module, data, b => model.Forward(b.Upload(backend)), config);
     }
 
     /// <summary>Inference on every jet of a store: metrics, class probabilities (jets × classes), ids and observables.</summary>

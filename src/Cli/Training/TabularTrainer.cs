@@ -22,7 +22,7 @@ public sealed class TabularTrainer(IBackend backend, TabularSettings settings, T
         using var model = new MlpClassifier(backend, featureCount, settings.Hidden, labelNames.Length, settings.Dropout, seed: (ulong)settings.Seed);
         log.WriteLine($"model: MLP {featureCount} → [{string.Join(", ", settings.Hidden)}] → {labelNames.Length}, {model.ParameterCount:N0} parameters; " +
             $"{data.TrainRows} training / {labels.Length - data.TrainRows} validation rows; backend {backend.Name}");
-        return new EpochRunner(backend, settings, log, expDir).Run(model, data,
+        return new EpochRunner(backend, settings, log, expDir, "rows").Run(model, data,
             b => model.Forward(Variable.Constant(Tensor.FromArray<float>(backend, b.X, new Shape(b.Rows, featureCount)))), config);
     }
 }
