@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Hep.Engine;
 
 namespace Hep.Kernels.Cpu;
@@ -9,52 +10,55 @@ namespace Hep.Kernels.Cpu;
 ///   L &gt; 1 (conv features, e.g. (N, C, P) particles): channels split across cores, each channel's
 ///          B rows of length L reduced with span ops;
 ///   L = 1 (dense features (N, C)): rows accumulated into per-channel vectors (vectorised over C).
-/// Statistics are two-pass (mean, then Σ(x − μ)²); per-channel sums across rows accumulate in float64.
-/// Fixed summation order: deterministic.
+/// Statistics are two-pass (mean, then Σ(x − μ)² with μ rounded to T) with every element accumulated in
+/// float64, as libtorch's CPU kernel; backward reductions are per-row T sums accumulated in float64 across
+/// rows (also as libtorch's). Fixed summation order: deterministic.
 /// </summary>
 internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Moments(Tensor x, Tensor mean, Tensor variance)
     {
         var (xs, xo, b, c, l) = View(x, "BatchNormMoments");
-        var ms = CpuTensor.Array<T>(mean, "BatchNormMoments").AsSpan(mean.Offset, c);
-        var vs = CpuTensor.Array<T>(variance, "BatchNormMoments").AsSpan(variance.Offset, c);
-        T invCount = T.One / T.CreateTruncating(Math.Max((long)b * l, 1));
-        if (l == 1)
-        {
-            ms.Clear();
-            vs.Clear();
-            var tmp = new T[c];
-            for (int i = 0; i < b; i++) TensorPrimitives.Add(ms, xs.AsSpan(xo + i * c, c), ms);
-            TensorPrimitives.Multiply(ms, invCount, ms);
-            for (int i = 0; i < b; i++)
-            {
-                TensorPrimitives.Subtract(xs.AsSpan(xo + i * c, c), ms, tmp);
-                TensorPrimitives.MultiplyAdd<T>(tmp, tmp, vs, vs);
-            }
-            TensorPrimitives.Multiply(vs, invCount, vs);
-            return;
-        }
         var meanArr = CpuTensor.Array<T>(mean, "BatchNormMoments");
         var varArr = CpuTensor.Array<T>(variance, "BatchNormMoments");
         int mo = mean.Offset, vo = variance.Offset;
+        double count = Math.Max((long)b * l, 1);
+        if (l == 1)
+        {
+            // Rows of C: per-channel float64 accumulators, each row widened and added (vectorised along C).
+            var sum = new double[c];
+            for (int i = 0; i < b; i++) AddWidened(xs.AsSpan(xo + i * c, c), sum);
+            var mu = meanArr.AsSpan(mo, c);
+            for (int ch = 0; ch < c; ch++) mu[ch] = T.CreateTruncating(sum[ch] / count);
+            Array.Clear(sum);
+            var dev = new T[c];
+            for (int i = 0; i < b; i++)
+            {
+                TensorPrimitives.Subtract(xs.AsSpan(xo + i * c, c), mu, dev);
+                AddSquaresWidened(dev, sum);
+            }
+            for (int ch = 0; ch < c; ch++) varArr[vo + ch] = T.CreateTruncating(sum[ch] / count);
+            return;
+        }
         CpuParallel.For(c, 2L * b * l, (s, e) =>
         {
-            var tmp = new T[l];
+            var dev = new T[l];
             for (int ch = s; ch < e; ch++)
             {
-                // Row partial sums in T, the cross-row accumulation in float64 (as libtorch's CPU kernel).
+                // Every element accumulated in float64 (libtorch's CPU statistics accumulate each float in
+                // a double): the mean is exact before its one rounding; float row sums are not enough for
+                // B·L = 16K-element channels, whose mean error shifts the whole channel's output.
                 double sum = 0;
-                for (int i = 0; i < b; i++) sum += double.CreateTruncating(TensorPrimitives.Sum<T>(xs.AsSpan(xo + (i * c + ch) * l, l)));
-                T mu = T.CreateTruncating(sum * double.CreateTruncating(invCount));
+                for (int i = 0; i < b; i++) sum += SumWidened(xs.AsSpan(xo + (i * c + ch) * l, l));
+                T mu = T.CreateTruncating(sum / count);
                 double sq = 0;
                 for (int i = 0; i < b; i++)
                 {
-                    TensorPrimitives.Subtract(xs.AsSpan(xo + (i * c + ch) * l, l), mu, tmp);
-                    sq += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(tmp));
+                    TensorPrimitives.Subtract(xs.AsSpan(xo + (i * c + ch) * l, l), mu, dev);
+                    sq += SumSquaresWidened(dev);
                 }
                 meanArr[mo + ch] = mu;
-                varArr[vo + ch] = T.CreateTruncating(sq * double.CreateTruncating(invCount));
+                varArr[vo + ch] = T.CreateTruncating(sq / count);
             }
         });
     }
@@ -148,6 +152,76 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
                 if (db is not null) db[dbo + ch] += T.CreateTruncating(sumG);
             }
         });
+    }
+
+    /// <summary>Σ x with every element converted to float64 before it is added (float32 widened per vector).</summary>
+    private static double SumWidened(ReadOnlySpan<T> x)
+    {
+        if (typeof(T) != typeof(float)) return double.CreateTruncating(TensorPrimitives.Sum(x));
+        var f = MemoryMarshal.Cast<T, float>(x);
+        var acc = Vector<double>.Zero;
+        int i = 0;
+        for (; i <= f.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(f[i..]), out var lo, out var hi);
+            acc += lo + hi;
+        }
+        double total = Vector.Sum(acc);
+        for (; i < f.Length; i++) total += f[i];
+        return total;
+    }
+
+    /// <summary>Σ d² in float64 (each float32 d widened, then squared and added in float64).</summary>
+    private static double SumSquaresWidened(ReadOnlySpan<T> d)
+    {
+        if (typeof(T) != typeof(float)) return double.CreateTruncating(TensorPrimitives.SumOfSquares(d));
+        var f = MemoryMarshal.Cast<T, float>(d);
+        var acc = Vector<double>.Zero;
+        int i = 0;
+        for (; i <= f.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(f[i..]), out var lo, out var hi);
+            acc += lo * lo + hi * hi;
+        }
+        double total = Vector.Sum(acc);
+        for (; i < f.Length; i++) total += (double)f[i] * f[i];
+        return total;
+    }
+
+    /// <summary>acc[j] += x[j] in float64 (float32 widened per vector).</summary>
+    private static void AddWidened(ReadOnlySpan<T> x, Span<double> acc) => Accumulate(x, acc, square: false);
+
+    /// <summary>acc[j] += d[j]² in float64.</summary>
+    private static void AddSquaresWidened(ReadOnlySpan<T> d, Span<double> acc) => Accumulate(d, acc, square: true);
+
+    private static void Accumulate(ReadOnlySpan<T> x, Span<double> acc, bool square)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            var d = MemoryMarshal.Cast<T, double>(x);
+            if (square) TensorPrimitives.MultiplyAdd(d, d, acc, acc);
+            else TensorPrimitives.Add(acc, d, acc);
+            return;
+        }
+        int j = 0;
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(x);
+            int half = Vector<double>.Count;
+            for (; j <= f.Length - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(f[j..]), out var lo, out var hi);
+                var a0 = acc.Slice(j, half);
+                var a1 = acc.Slice(j + half, half);
+                (square ? new Vector<double>(a0) + lo * lo : new Vector<double>(a0) + lo).CopyTo(a0);
+                (square ? new Vector<double>(a1) + hi * hi : new Vector<double>(a1) + hi).CopyTo(a1);
+            }
+        }
+        for (; j < x.Length; j++)
+        {
+            double v = double.CreateTruncating(x[j]);
+            acc[j] += square ? v * v : v;
+        }
     }
 
     private static (T[] Data, int Offset, int B, int C, int L) View(Tensor x, string op)

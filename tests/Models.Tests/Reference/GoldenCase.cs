@@ -35,6 +35,12 @@ internal sealed class GoldenCase
 
     public double Tolerance(string group, string key) => Json.GetProperty("tolerances").GetProperty(group).GetProperty(key).GetDouble();
 
+    /// <summary>case.json checks.grads_zero_in_exact_arithmetic (empty when absent).</summary>
+    public IReadOnlySet<string> GradientsZeroInExactArithmetic =>
+        Json.GetProperty("checks").TryGetProperty("grads_zero_in_exact_arithmetic", out var list)
+            ? list.EnumerateArray().Select(x => x.GetString()!).ToHashSet()
+            : new HashSet<string>();
+
     /// <summary>Class labels (B) as Int32.</summary>
     public Tensor Labels(IBackend backend) => Inputs["labels"].ToTensor(backend, DType.Int32);
 }

@@ -6,7 +6,12 @@ namespace Hep.Models.Tests.Reference;
 /// <summary>
 /// ParticleNet and ParticleNet-Lite against libtorch golden cases (weaver-core v0.4.17 semantics):
 /// eval logits, one train-mode step (logits, loss, every gradient, BatchNorm statistics), with the
-/// golden neighbour indices injected; and eval logits of the tie-free jets with our own kNN.
+/// golden neighbour indices injected (the jets have exact kNN distance ties, golden README); and eval
+/// logits of the tie-free jets with our own kNN. Everything at 1e-4 relative (<see cref="GoldenComparison"/>).
+/// The float64 train step shows the reference's own float32 rounding (≤ 2e-5 of each gradient's max):
+/// our float32 step is within 4e-6 of our float64 one since the CPU BatchNorm statistics accumulate
+/// every element in float64 as libtorch's do (float32 row sums gave 3.6e-4 on pn_top_b8's
+/// edge_convs.1.bns.0.bias: a channel-mean error of a few ulps shifts β − μ·γ/σ and flips ReLU masks).
 /// </summary>
 [TestFixture("pn_lite_top_b8")]
 [TestFixture("pn_top_b8")]
@@ -57,8 +62,7 @@ public class ParticleNetGoldenTests(string caseName)
         model.NeighbourOverride = i => neighbours[i];
         var logits = model.Forward(_case.Input(Cpu, "points"), Variable.Constant(_case.Input(Cpu, "features")), _case.Input(Cpu, "mask"));
         var cmp = new GoldenComparison(_case);
-        cmp.Elementwise("logits_eval", logits.Data.ToDoubleArray(), _case.Outputs["logits_eval"].ToDoubles(),
-            _case.Tolerance("logits_eval", "abs"), _case.Tolerance("logits_eval", "rel"));
+        cmp.Relative("logits_eval", logits.Data.ToDoubleArray(), _case.Outputs["logits_eval"].ToDoubles());
         cmp.AssertAll();
     }
 
@@ -76,8 +80,8 @@ public class ParticleNetGoldenTests(string caseName)
         var cmp = new GoldenComparison(_case);
         foreach (int jet in tieFree)
         {
-            cmp.Elementwise($"logits_eval jet {jet} (own kNN)", logits.Skip(jet * classes).Take(classes).ToArray(),
-                expected.Skip(jet * classes).Take(classes).ToArray(), _case.Tolerance("logits_eval", "abs"), _case.Tolerance("logits_eval", "rel"));
+            cmp.Relative($"logits_eval jet {jet} (own kNN)", logits.Skip(jet * classes).Take(classes).ToArray(),
+                expected.Skip(jet * classes).Take(classes).ToArray());
         }
         // Jets with exact ties may differ by a tie resolution, but only by a small amount (README: ≤ ~1e-3).
         cmp.Elementwise("logits_eval all jets (own kNN, tie-resolution bound)", logits, expected, 5e-3, 0);
@@ -98,9 +102,7 @@ public class ParticleNetGoldenTests(string caseName)
         var loss = Fn.CrossEntropy(logits, _case.Labels(Cpu));
         tape.Backward(loss);
         var cmp = new GoldenComparison(_case);
-        cmp.Elementwise("logits_train", logits.Data.ToDoubleArray(), _case.Outputs["logits_train"].ToDoubles(),
-            _case.Tolerance("logits_train", "abs"), _case.Tolerance("logits_train", "rel"));
-        cmp.Elementwise("loss", [loss.Data.Item()], _case.Outputs["loss"].ToDoubles(), _case.Tolerance("loss", "abs"), _case.Tolerance("loss", "rel"));
+        cmp.LogitsAndLoss(logits, loss);
         cmp.Gradients(model);
         cmp.BatchNormStatistics(model);
         cmp.AssertAll();
