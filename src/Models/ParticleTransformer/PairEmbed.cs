@@ -55,4 +55,43 @@ public sealed class PairEmbed : Module
         var full = Fn.IndexSelect(elements, 2, map);
         return Fn.Reshape(full, elements.Shape[0], Heads, n, n);
     }
+
+    /// <summary>
+    /// Attention bias (B, H, N, N) from the embeddings of the real pairs only (eval mode, where batch
+    /// norm uses its running statistics, so each pair's output does not depend on the others): features
+    /// (1, 4, R) of the pairs listed by <paramref name="denseIndex"/> (flat b·P + i(i+1)/2 + j, see
+    /// <see cref="PairFeatures.ComputeRealPairs"/>) are embedded and scattered to (i, j) and (j, i); the
+    /// entries of padded pairs are 0. They only ever meet a padded key (masked to −∞) or a padded query
+    /// row (which never reaches the class token), so the model's outputs equal the dense path's.
+    /// </summary>
+    public Variable ForwardRealPairs(Variable realPairFeatures, int[] denseIndex, int b, int n)
+    {
+        int r = denseIndex.Length, p = PairCount(n);
+        if (realPairFeatures.Shape != new Shape(1, realPairFeatures.Shape[1], r))
+            throw new ArgumentException($"PairEmbed: real-pair features {realPairFeatures.Shape} must be (1, C, {r})");
+        var elements = Elements(realPairFeatures);
+        using var zero = Tensor.Zeros(elements.Backend, new Shape(1, Heads, 1), elements.DType);
+        var padded = Fn.Concat([elements, Variable.Constant(zero)], 2);
+        // Position of each dense pair in the real-pair list, r (the zero column) for padded pairs.
+        var position = new int[(long)b * p];
+        Array.Fill(position, r);
+        for (int k = 0; k < r; k++) position[denseIndex[k]] = k;
+        var map = new int[(long)b * n * n];
+        Parallel.For(0, b, jet =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    int hi = Math.Max(i, j), lo = Math.Min(i, j);
+                    map[((long)jet * n + i) * n + j] = position[(long)jet * p + hi * (hi + 1) / 2 + lo];
+                }
+            }
+        });
+        using var index = Tensor.FromArray<int>(elements.Backend, map, new Shape(b * n * n));
+        var full = Fn.Reshape(Fn.IndexSelect(padded, 2, index), Heads, b, n, n);
+        return Fn.Contiguous(Fn.Permute(full, 1, 0, 2, 3));
+    }
+
+    private static int PairCount(int n) => PairFeatures.PairCount(n);
 }

@@ -73,9 +73,7 @@ public sealed class ParticleTransformer : Module
             {
                 if (pairFeatures is not null && (trimmed || pairFeatures.Shape[2] != PairFeatures.PairCount(n)))
                     throw new ArgumentException($"ParticleTransformer: pair features {pairFeatures.Shape} do not match the (trimmed) N = {n}");
-                using var pf = pairFeatures?.Alias() ?? PairFeatures.Compute(v!);
-                using var typed = pf.DType == x.DType ? pf.Alias() : TensorOps.Cast(pf, x.DType);
-                bias = _pairEmbed.Forward(Variable.Constant(typed), n);
+                bias = Training ? DensePairBias(pairFeatures, v!, x.DType, n) : RealPairBias(pairFeatures, v!, m, x.DType, b, n);
             }
             foreach (var block in _blocks) x = block.Forward(x, bias, valid);
             using var zeros = Tensor.Zeros(x.Backend, new Shape(b, 1, Config.EmbedDim), x.DType);
@@ -84,6 +82,40 @@ public sealed class ParticleTransformer : Module
             var pooled = Fn.Reshape(_norm.Forward(cls), b, Config.EmbedDim);
             var logits = _head.Forward(pooled);
             return Config.ForInference ? Fn.Softmax(logits, -1) : logits;
+        }
+    }
+
+    // Training: every pair of the lower triangle (padded ones included: they enter the batch-norm statistics, as in weaver).
+    private Variable DensePairBias(Tensor? pairFeatures, Tensor vectors, DType dtype, int n)
+    {
+        using var pf = pairFeatures?.Alias() ?? PairFeatures.Compute(vectors);
+        using var typed = pf.DType == dtype ? pf.Alias() : TensorOps.Cast(pf, dtype);
+        return _pairEmbed!.Forward(Variable.Constant(typed), n);
+    }
+
+    // Eval: the real pairs only (same outputs, see PairEmbed.ForwardRealPairs); stored dense features are compacted.
+    private Variable RealPairBias(Tensor? pairFeatures, Tensor vectors, Tensor mask, DType dtype, int b, int n)
+    {
+        Tensor pf;
+        int[] index;
+        if (pairFeatures is null)
+        {
+            (pf, index) = PairFeatures.ComputeRealPairs(vectors, mask);
+        }
+        else
+        {
+            index = PairFeatures.RealPairs(mask, b, n);
+            int c = pairFeatures.Shape[1], p = pairFeatures.Shape[2];
+            using var view = pairFeatures.Permute(1, 0, 2);
+            using var channelsFirst = TensorOps.Contiguous(view);
+            using var flat = TensorOps.Reshape(channelsFirst, 1, c, b * p);
+            using var selected = Tensor.FromArray<int>(pairFeatures.Backend, index, new Shape(index.Length));
+            pf = TensorOps.IndexSelect(flat, 2, selected);
+        }
+        using (pf)
+        {
+            using var typed = pf.DType == dtype ? pf.Alias() : TensorOps.Cast(pf, dtype);
+            return _pairEmbed!.ForwardRealPairs(Variable.Constant(typed), index, b, n);
         }
     }
 
