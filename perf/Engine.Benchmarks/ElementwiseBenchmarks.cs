@@ -20,7 +20,7 @@ namespace Hep.Benchmarks;
 /// <c>MemoryCopy</c> (one Buffer.MemoryCopy call, one core) are reported beside it. Columns: GB/s
 /// (bytes moved / median time), "vs copy" (GB/s over the engine copy's at the same size) and
 /// "vs best copy" (over the fastest of the three copies at that size). Target: Add, Mul and ReLU
-/// ≥ 0.80 of copy bandwidth at the large sizes; Exp and GELU are compute-bound.
+/// ≥ 0.80 of copy bandwidth at the large sizes; Exp (a typical transcendental) is compute-bound.
 /// </summary>
 [Config(typeof(ElementwiseBandwidthConfig))]
 public class ElementwiseBenchmarks
@@ -87,9 +87,6 @@ public class ElementwiseBenchmarks
 
     [Benchmark(Description = "Exp")]
     public void Exp() => CpuBackend.Shared.Elementwise.Unary(UnaryOp.Exp, _x, _z);
-
-    [Benchmark(Description = "Gelu")]
-    public void Gelu() => CpuBackend.Shared.Elementwise.Unary(UnaryOp.Gelu, _x, _z);
 
     /// <summary>Arrays each benchmark reads or writes once (bytes moved = arrays × N × 4).</summary>
     public static int Arrays(string method) => method is nameof(Add) or nameof(Mul) ? 3 : 2;

@@ -11,7 +11,8 @@ namespace Hep.Kernels.Cpu;
 /// row included). Per segment: both inputs unit-stride → span-span; one input stride 0 → span-scalar;
 /// otherwise a strided scalar loop. Outputs of at least <see cref="StreamingStores.ThresholdBytes"/> are
 /// written with non-temporal stores: add/sub/mul/div/max/min as one fused vector pass
-/// (<see cref="StreamingStores.Zip{T, TOp}"/>), the rest (pow, comparisons) block by block through L1.
+/// (<see cref="StreamingStores.Zip{T, TOp}"/>), the rest (pow, comparisons) block by block through L1;
+/// smaller outputs are written in cache-sized slices with ordinary stores (<see cref="StreamingStores.Cached{T}"/>).
 /// Comparisons produce 1/0 via Vector&lt;T&gt; masks. Deterministic (no reductions).
 /// </summary>
 internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -37,7 +38,7 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
             return;
         }
         var y = yv.AsSpan(oy, n);
-        if (!stream) Unfused(op, av, bv, oa, ob, sa, sb, y);
+        if (!stream) StreamingStores.Cached(y, (s, d) => Unfused(op, av, bv, oa + s * sa, ob + s * sb, sa, sb, d));
         else if (!Fused(op, av, bv, oa, ob, n, sa, sb, y))
             StreamingStores.Blocks(y, stream: true, (s, d) => Unfused(op, av, bv, oa + s * sa, ob + s * sb, sa, sb, d));
     }

@@ -100,7 +100,11 @@ internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
                 StreamingStores.Blocks(dst.AsSpan(o[1], n), stream, (s, d) =>
                     TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(os + s, d.Length), d));
             }
-            else if (ss == 1 && ds == 1) TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(os, n), dst.AsSpan(o[1], n));
+            else if (ss == 1 && ds == 1)
+            {
+                StreamingStores.Cached(dst.AsSpan(o[1], n), (s, d) =>
+                    TensorPrimitives.ConvertTruncating<TFrom, TTo>(src.AsSpan(os + s, d.Length), d));
+            }
             else for (int i = 0; i < n; i++) dst[o[1] + i * ds] = TTo.CreateTruncating(src[os + i * ss]);
         }, 2);
     }

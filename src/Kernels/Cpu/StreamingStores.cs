@@ -69,6 +69,25 @@ internal static unsafe class StreamingStores
         if (stream) Sse.StoreFence();
     }
 
+    /// <summary>
+    /// For outputs below the streaming threshold: calls compute(start, slice) on consecutive slices of y of
+    /// at most <see cref="CachedChunkBytes"/> (the last one takes the remainder), written in place with
+    /// ordinary stores. TensorPrimitives switches to non-temporal stores by itself for destinations above
+    /// 256 KB; slicing keeps outputs that fit in cache in cache, where the next op will read them.
+    /// </summary>
+    public static void Cached<T>(Span<T> y, BlockBody<T> compute) where T : unmanaged
+    {
+        int n = y.Length, chunk = CachedChunkBytes / sizeof(T);
+        for (int i = 0, length; i < n; i += length)
+        {
+            length = n - i < 2 * chunk ? n - i : chunk;
+            compute(i, y.Slice(i, length));
+        }
+    }
+
+    /// <summary>Slice size for <see cref="Cached{T}"/>: below TensorPrimitives' 256 KB non-temporal threshold.</summary>
+    public const int CachedChunkBytes = 128 << 10;
+
     /// <summary>dst = src with non-temporal stores.</summary>
     public static void Copy<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged
     {

@@ -8,8 +8,8 @@ namespace Hep.Kernels.Cpu;
 /// <summary>
 /// Drives every <see cref="UnaryOp"/> forward (y = f(x)) and backward (gx = g·f'(x)) over
 /// <see cref="StridedRows"/> segments, so any shape or view runs on both cores, a single long row included.
-/// Unit-stride segments call <see cref="UnaryMath{T}"/> on spans: single-pass ops on the whole segment,
-/// multi-pass ops (and all backward formulas) one L1 block at a time (<see cref="StreamingStores.Blocks{T}"/>).
+/// Unit-stride segments call <see cref="UnaryMath{T}"/> on spans: single-pass ops on cache-sized slices
+/// (<see cref="StreamingStores.Cached{T}"/>), multi-pass ops (and all backward formulas) one L1 block at a time (<see cref="StreamingStores.Blocks{T}"/>).
 /// Outputs of at least <see cref="StreamingStores.ThresholdBytes"/> are written with non-temporal stores:
 /// the simple maps (identity, neg, abs, relu, ±/× scalar, clamp, square, sqrt, reciprocal) in one fused
 /// vector pass, the rest through the L1 blocks. Strided segments gather a block into L1, run the span
@@ -69,7 +69,7 @@ internal static class UnaryKernels<T> where T : unmanaged, IFloatingPointIeee754
     {
         if (stream && Fused(op, xs.AsSpan(ox, y.Length), y, a, b)) return;
         if (stream || MultiPass(op)) StreamingStores.Blocks(y, stream, (s, d) => UnaryMath<T>.Forward(op, xs.AsSpan(ox + s, d.Length), d, a, b));
-        else UnaryMath<T>.Forward(op, xs.AsSpan(ox, y.Length), y, a, b);
+        else StreamingStores.Cached(y, (s, d) => UnaryMath<T>.Forward(op, xs.AsSpan(ox + s, d.Length), d, a, b));
     }
 
     // Ops whose span formula makes several passes over the output (blocked so that they stay in L1).
