@@ -27,6 +27,27 @@ public class LifetimeTests
     }
 
     [Test]
+    public void RecycledHostBuffersComeBackZeroedAndUncounted()
+    {
+        var backend = Backends.Cpu;
+        long before = LiveBufferStats.Count(backend.Name);
+        const int n = 5 << 20; // above the clearing split, so the parallel clear runs too
+        for (int round = 0; round < 3; round++)
+        {
+            var buffer = backend.Memory.Allocate(DType.Float32, n);
+            var back = new float[n];
+            backend.Memory.Download<float>(buffer, 0, back);
+            Assert.That(back.All(v => v == 0), Is.True, $"round {round}: a (possibly recycled) buffer starts at zero");
+            backend.Memory.Upload<float>(Enumerable.Repeat(7f, n).ToArray(), buffer, 0);
+            Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 1));
+            buffer.Dispose();
+            Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before), "a pooled array is not a live buffer");
+        }
+        using var small = Tensor.Zeros(backend, new Shape(3));
+        Assert.That(small.ToArray<float>(), Is.EqualTo(new float[3]));
+    }
+
+    [Test]
     public void ViewKeepsStorageAliveUntilLastReference()
     {
         var backend = Backends.Cpu;

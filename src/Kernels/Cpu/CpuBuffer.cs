@@ -3,7 +3,7 @@ using Hep.Engine.Diagnostics;
 
 namespace Hep.Kernels.Cpu;
 
-/// <summary>A host array owned by the CPU backend; counted in <see cref="LiveBufferStats"/> until disposed.</summary>
+/// <summary>A host array owned by the CPU backend (large ones recycled through <see cref="CpuArrayPool{T}"/>); counted in <see cref="LiveBufferStats"/> until disposed.</summary>
 internal sealed class CpuBuffer<T> : IDeviceBuffer where T : unmanaged
 {
     private T[]? _data;
@@ -13,8 +13,7 @@ internal sealed class CpuBuffer<T> : IDeviceBuffer where T : unmanaged
         if (length > Array.MaxLength) throw new OutOfMemoryException($"cpu: {length} elements exceed the largest array");
         Backend = backend;
         Length = length;
-        // Pinned so kernels can take raw pointers without fixed-statement churn.
-        _data = GC.AllocateArray<T>((int)length, pinned: true);
+        _data = CpuArrayPool<T>.Rent((int)length);
         LiveBufferStats.OnAllocated(backend.Name, Bytes);
     }
 
@@ -28,6 +27,7 @@ internal sealed class CpuBuffer<T> : IDeviceBuffer where T : unmanaged
     public void Dispose()
     {
         if (_data is null) return;
+        CpuArrayPool<T>.Return(_data);
         _data = null;
         LiveBufferStats.OnReleased(Backend.Name, Bytes);
     }
