@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hep.Engine;
 
 namespace Hep.Kernels.Cpu.Attention;
@@ -8,15 +9,18 @@ namespace Hep.Kernels.Cpu.Attention;
 /// <summary>
 /// Softmax over the last axis of x + mask. Shapes: x, y (rows, n) contiguous; mask a view of x's shape
 /// whose last axis has stride 1 or 0 (broadcast) and whose leading axes may have any strides (0 on
-/// broadcast axes). Thread mapping: rows split across cores; each row is read once from memory and
-/// processed in L1 with Vector512: s = x + m with a running max, y = exp(s − max) with its sum, then
-/// y *= 1/sum. A row whose entries are all −∞ gives zeros (no NaN); subtracting the max keeps large
-/// logits finite. Backward reuses the plain softmax row kernel: gx = y ⊙ (g − Σ g ⊙ y).
-/// Deterministic (per-row work only).
+/// broadcast axes). Thread mapping: rows split across cores in contiguous ranges.
+/// float32 with AVX-512 runs <see cref="MaskedSoftmaxAvx512"/> (rows in registers, one read of x and
+/// one streaming write of y). Otherwise (float64, or no AVX-512) each row is read from memory once and
+/// processed in L1 with Vector512: s = x + m with a running max into y, y = exp(s − max) with its sum,
+/// then y *= 1/sum.
+/// A row whose entries are all −∞ gives zeros (no NaN); subtracting the max keeps large logits finite.
+/// Backward reuses the plain softmax row kernel: gx = y ⊙ (g − Σ g ⊙ y).
+/// Deterministic (per-row work only, fixed summation order).
 /// </summary>
 internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static void Forward(Tensor x, Tensor? mask, Tensor y)
+    public static unsafe void Forward(Tensor x, Tensor? mask, Tensor y)
     {
         const string op = "MaskedSoftmax";
         var xs = CpuTensor.Array<T>(x, op);
@@ -24,19 +28,36 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         T[]? ms = mask is null ? null : CpuTensor.Array<T>(mask, op);
         int n = x.Shape[^1];
         int rows = n == 0 ? 0 : (int)(x.Numel / n);
-        int xo = x.Offset, yo = y.Offset;
-        var rowOffsets = mask is null ? null : MaskRowOffsets(mask, rows);
         int maskStep = mask is null || n == 1 ? 0 : mask.Strides[^1];
         if (maskStep is not (0 or 1)) throw new ArgumentException($"{op}: mask's last axis must have stride 1 or 0, got {maskStep}");
-        CpuParallel.For(rows, 8L * n, (s, e) => Rows(xs, xo, ys, yo, ms, rowOffsets, maskStep, n, s, e));
+        if (rows == 0) return;
+        var walk = mask is null ? null : new MaskWalk(mask.Shape.ToArray()[..^1], mask.Strides[..^1].ToArray(), mask.Offset);
+        int xo = x.Offset, yo = y.Offset;
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            var xf = (float[])(object)xs;
+            var yf = (float[])(object)ys;
+            var mf = (float[]?)(object?)ms;
+            bool stream = StreamingStores.Applies((int)Math.Min(x.Numel, int.MaxValue));
+            CpuParallel.For(rows, 8L * n, (s, e) =>
+            {
+                fixed (float* px = xf, py = yf, pm = mf)
+                    MaskedSoftmaxAvx512.Rows(px + xo, py + yo, pm, walk, maskStep, n, s, e, stream);
+            });
+            return;
+        }
+        CpuParallel.For(rows, 8L * n, (s, e) => Rows(xs, xo, ys, yo, ms, walk, maskStep, n, s, e));
     }
+
+    public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
 
     // Rows [s, e). Fully optimised from the start: the loop runs long, and on-stack-replacement code
     // would keep the vector accumulators in memory.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows(T[] xs, int xo, T[] ys, int yo, T[]? ms, int[]? rowOffsets, int maskStep, int n, int s, int e)
+    private static void Rows(T[] xs, int xo, T[] ys, int yo, T[]? ms, MaskWalk? walk, int maskStep, int n, int s, int e)
     {
         var tmp = ms is not null && maskStep == 0 ? new T[n] : null;
+        var cursor = walk?.At(s);
         for (int r = s; r < e; r++)
         {
             var xr = xs.AsSpan(xo + r * n, n);
@@ -44,18 +65,17 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
             ReadOnlySpan<T> mr = default;
             if (ms is not null)
             {
-                if (maskStep == 1) mr = ms.AsSpan(rowOffsets![r], n);
+                if (maskStep == 1) mr = ms.AsSpan(cursor!.Offset, n);
                 else
                 {
-                    tmp.AsSpan().Fill(ms[rowOffsets![r]]);
+                    tmp.AsSpan().Fill(ms[cursor!.Offset]);
                     mr = tmp;
                 }
+                if (r + 1 < e) cursor.Next();
             }
             Row(xr, mr, yr);
         }
     }
-
-    public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
 
     // y = softmax(x + m) for one row (m empty = no mask).
     private static void Row(ReadOnlySpan<T> x, ReadOnlySpan<T> m, Span<T> y)
@@ -88,7 +108,7 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         T sum = T.Zero;
         for (j = 0; j + lanes <= n; j += lanes)
         {
-            var e = TileKernels<T>.Exp(Vector512.Create<T>(y.Slice(j, lanes)) - shift);
+            var e = TileKernels<T>.ExpNonPositive(Vector512.Create<T>(y.Slice(j, lanes)) - shift);
             e.CopyTo(y.Slice(j, lanes));
             vsum += e;
         }
@@ -113,26 +133,52 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         for (int l = 1; l < Vector128<T>.Count; l++) m = T.Max(m, h.GetElement(l));
         return m;
     }
+}
 
-    // Element offset of each row's first mask entry (leading axes of the strided mask view).
-    private static int[] MaskRowOffsets(Tensor mask, int rows)
+/// <summary>
+/// Strided leading axes of a mask view broadcast to x's shape: the element offset of each row's first
+/// mask entry, walked with an odometer per worker (no per-call table).
+/// </summary>
+internal sealed class MaskWalk(int[] shape, int[] strides, int offset)
+{
+    /// <summary>A cursor positioned at row r.</summary>
+    public Cursor At(int r) => new(shape, strides, offset, r);
+
+    /// <summary>An odometer over the leading axes (one per worker; no per-call table).</summary>
+    public sealed class Cursor
     {
-        var offsets = new int[rows];
-        int lead = mask.Rank - 1;
-        var counter = new int[lead];
-        int offset = mask.Offset;
-        for (int r = 0; r < rows; r++)
+        private readonly int[] _shape, _strides, _counter;
+
+        public Cursor(int[] shape, int[] strides, int offset, int r)
         {
-            offsets[r] = offset;
-            for (int a = lead - 1; a >= 0; a--)
+            _shape = shape;
+            _strides = strides;
+            _counter = new int[shape.Length];
+            Offset = offset;
+            for (int a = shape.Length - 1; a >= 0; a--)
             {
-                counter[a]++;
-                offset += mask.Strides[a];
-                if (counter[a] < mask.Shape[a]) break;
-                offset -= counter[a] * mask.Strides[a];
-                counter[a] = 0;
+                _counter[a] = r % shape[a];
+                r /= shape[a];
+                Offset += _counter[a] * strides[a];
             }
         }
-        return offsets;
+
+        /// <summary>Element offset of the current row's first mask entry.</summary>
+        public int Offset { get; private set; }
+
+        /// <summary>Moves to the next row; returns its offset.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Next()
+        {
+            for (int a = _counter.Length - 1; a >= 0; a--)
+            {
+                _counter[a]++;
+                Offset += _strides[a];
+                if (_counter[a] < _shape[a]) break;
+                Offset -= _counter[a] * _strides[a];
+                _counter[a] = 0;
+            }
+            return Offset;
+        }
     }
 }

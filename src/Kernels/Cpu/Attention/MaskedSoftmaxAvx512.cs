@@ -1,0 +1,440 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Hep.Kernels.Cpu.Attention;
+
+/// <summary>
+/// float32 masked softmax rows with AVX-512, built to move the bytes of a copy: x is read once, y is
+/// written once. Shapes as <see cref="MaskedSoftmaxRows{T}"/>; rows [s, e) of one worker.
+/// Rows of n ≤ 128 (≤ 8 vectors, ParT's particle count) live in registers: s = x + m is loaded once
+/// (the partial last vector with a masked load, −∞ in the missing lanes), then
+///   per-lane max  μ = max over the row's vectors (no horizontal step on the critical path),
+///   e = exp(s − μ) with <see cref="FastExp"/> (≤ 1 ulp), per-lane sums σ,
+///   M = max μ, c = exp(μ − M), y = e · c / Σ_lanes(σ · c)
+/// (the per-lane shift keeps every exponent ≤ 0 like a row max does; a lane with no valid entry has
+/// μ = −∞, replaced by −float.MaxValue so that its e and c are 0, not NaN).
+/// Longer rows take three passes over an L1 work row: per-lane max, exponentials and sums into the
+/// work row, scaled output.
+/// Streaming (outputs ≥ <see cref="StreamingStores.Threshold"/> elements, n a multiple of 16): y is written
+/// with aligned non-temporal stores (no read-for-ownership). y's rows are rarely 64-byte aligned, so each
+/// output vector is merged with its predecessor (one VPERMT2PS) into the aligned line it completes; the
+/// worker's first and last partial lines use masked ordinary stores.
+/// The register path is specialised (generic value-type parameters) per vector count, partial last
+/// vector and streaming, so its per-vector conditions fold away at JIT time.
+/// Masked blocks: the vectors after the last one holding a key not masked by −∞ (a padded jet's tail)
+/// are written as zeros without reading x or evaluating exp, so such entries of x are never read.
+/// Fully masked rows give zeros. Deterministic (fixed order per row).
+/// </summary>
+internal static unsafe class MaskedSoftmaxAvx512
+{
+    private const int L = 16;
+
+    public static void Rows(float* x, float* y, float* mask, MaskWalk? walk, int maskStep, int n, int s, int e, bool stream)
+    {
+        int nv = (n + L - 1) / L;
+        bool partial = n % L != 0;
+        var job = new Job(x, y, mask, walk, mask is not null && maskStep == 1, n, s, e, stream && !partial);
+        switch (nv)
+        {
+            case 1: Dispatch<One>(job, partial); break;
+            case 2: Dispatch<Two>(job, partial); break;
+            case 3: Dispatch<Three>(job, partial); break;
+            case 4: Dispatch<Four>(job, partial); break;
+            case 5: Dispatch<Five>(job, partial); break;
+            case 6: Dispatch<Six>(job, partial); break;
+            case 7: Dispatch<Seven>(job, partial); break;
+            case 8: Dispatch<Eight>(job, partial); break;
+            default: LongRows(job); break;
+        }
+    }
+
+    /// <summary>One worker's rows [S, E) and their geometry.</summary>
+    private readonly struct Job(float* x, float* y, float* mask, MaskWalk? walk, bool rowMask, int n, int s, int e, bool stream)
+    {
+        public float* X { get; } = x;
+        public float* Y { get; } = y;
+        public float* Mask { get; } = mask;
+        public MaskWalk? Walk { get; } = walk;
+        public bool RowMask { get; } = rowMask;
+        public int N { get; } = n;
+        public int S { get; } = s;
+        public int E { get; } = e;
+        public bool Stream { get; } = stream;
+    }
+
+    private static void Dispatch<TVectors>(Job job, bool partial) where TVectors : struct, IConstant
+    {
+        if (job.Stream) RegisterRows<TVectors, No, Yes>(job);
+        else if (partial) RegisterRows<TVectors, Yes, No>(job);
+        else RegisterRows<TVectors, No, No>(job);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RegisterRows<TVectors, TPartial, TStream>(Job job)
+        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+    {
+        int n = job.N;
+        var cursor = job.Walk?.At(job.S);
+        var tail = FirstLanes(TPartial.Value ? n - (TVectors.Value - 1) * L : L);
+        var output = new Output(job.Y + (long)job.S * n);
+        var previous = Vector512<float>.Zero;
+        int ahead = (PrefetchBytes / sizeof(float) + n - 1) / n;
+        float* uniform = stackalloc float[TVectors.Value * L];
+        var rowMasks = new MaskRows(job, cursor, uniform, TVectors.Value, tail);
+        for (int r = job.S; r < job.E; r++)
+        {
+            if (r + ahead < job.E) Prefetch<TVectors>(job.X + (long)(r + ahead) * n);
+            float* m = rowMasks.Current(out int active);
+            previous = RegisterRow<TVectors, TPartial, TStream>(job.X + (long)r * n, m, active, tail, job.Y + (long)r * n, output, previous);
+        }
+        if (TStream.Value) output.Finish(job.Y + (long)job.E * n, previous);
+    }
+
+    // Software prefetch distance for x: the hardware prefetcher alone lets the exp-heavy loop stall on
+    // loads (measured: ≈ 10% slower at B·H·N = 131k rows of 128).
+    private const int PrefetchBytes = 2048;
+
+    // Touches the cache lines of the row at x, one per vector (a misaligned row's last line is the next row's first).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<TVectors>(float* x) where TVectors : struct, IConstant
+    {
+        Sse.Prefetch0(x);
+        if (TVectors.Value > 1) Sse.Prefetch0(x + L);
+        if (TVectors.Value > 2) Sse.Prefetch0(x + 2 * L);
+        if (TVectors.Value > 3) Sse.Prefetch0(x + 3 * L);
+        if (TVectors.Value > 4) Sse.Prefetch0(x + 4 * L);
+        if (TVectors.Value > 5) Sse.Prefetch0(x + 5 * L);
+        if (TVectors.Value > 6) Sse.Prefetch0(x + 6 * L);
+        if (TVectors.Value > 7) Sse.Prefetch0(x + 7 * L);
+    }
+
+    /// <summary>
+    /// The mask row of each row in turn: the strided mask row itself, or (a mask broadcast along the row,
+    /// or no mask) a row of one repeated value kept in <c>uniform</c>, so the kernels always add a loaded row.
+    /// Also the row's active vectors: the vectors up to the last one with an entry not masked by −∞
+    /// (padded particles sit at the end of a jet, so a key mask typically ends in whole masked vectors,
+    /// whose outputs are 0 without reading x or evaluating exp). Cached while consecutive rows share a mask row.
+    /// </summary>
+    private ref struct MaskRows
+    {
+        private readonly float* _mask, _uniform;
+        private readonly bool _rowMask;
+        private readonly int _vectors;
+        private readonly Vector512<float> _tail;
+        private readonly MaskWalk.Cursor? _cursor;
+        private float* _last;
+        private int _active;
+        private float _value;
+
+        public MaskRows(Job job, MaskWalk.Cursor? cursor, float* uniform, int vectors, Vector512<float> tail)
+        {
+            _mask = job.Mask;
+            _rowMask = job.RowMask;
+            _cursor = cursor;
+            _uniform = uniform;
+            _vectors = vectors;
+            _tail = tail;
+            _last = null;
+            _active = vectors;
+            _value = 0f;
+            new Span<float>(uniform, vectors * L).Clear();
+        }
+
+        /// <summary>The current row's mask row and its active vector count; advances to the next row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float* Current(out int active)
+        {
+            active = _vectors;
+            if (_cursor is null) return _uniform;
+            float* m = _mask + _cursor.Offset;
+            _cursor.Next();
+            if (_rowMask)
+            {
+                if (m != _last)
+                {
+                    _last = m;
+                    _active = ActiveVectors(m);
+                }
+                active = _active;
+                return m;
+            }
+            float value = *m;
+            if (!value.Equals(_value))
+            {
+                _value = value;
+                new Span<float>(_uniform, _vectors * L).Fill(value);
+            }
+            if (float.IsNegativeInfinity(value)) active = 0;
+            return _uniform;
+        }
+
+        private readonly int ActiveVectors(float* m)
+        {
+            var masked = Vector512.Create(float.NegativeInfinity);
+            for (int k = _vectors - 1; k >= 0; k--)
+            {
+                var v = k == _vectors - 1 ? Avx512F.MaskLoad(m + k * L, _tail, masked) : Vector512.Load(m + k * L);
+                if (!Vector512.EqualsAll(v, masked)) return k + 1;
+            }
+            return 0;
+        }
+    }
+
+    // s_k = x + m for vector k of a row of nv vectors (a partial vector k = nv − 1 holds −∞ past n; k ≥ nv: −∞).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Logits(float* x, float* m, int k, int nv, bool partial, Vector512<float> tail)
+    {
+        if (k < nv - 1 || (k == nv - 1 && !partial)) return Vector512.Load(x + k * L) + Vector512.Load(m + k * L);
+        if (k > nv - 1) return Vector512.Create(float.NegativeInfinity);
+        var v = Avx512F.MaskLoad(x + k * L, tail, Vector512.Create(float.NegativeInfinity));
+        return v + Avx512F.MaskLoad(m + k * L, tail, Vector512<float>.Zero);
+    }
+
+    // Lanes [0, count) set (count 1 … 16).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FirstLanes(int count) =>
+        Vector512.LessThan(Vector512.CreateSequence(0, 1), Vector512.Create(count)).AsSingle();
+
+    // Per-lane shift: the lane max, −float.MaxValue for a lane with no valid entry (so e = c = 0 there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Shift(Vector512<float> laneMax) => Avx512F.Max(laneMax, Vector512.Create(float.MinValue));
+
+    // One row of nv ≤ 8 vectors in registers; returns its last output vector (the streaming window).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RegisterRow<TVectors, TPartial, TStream>(float* x, float* m, int active, Vector512<float> tail,
+        float* y, Output output, Vector512<float> previous)
+        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+    {
+        int nv = TVectors.Value;
+        bool partial = TPartial.Value;
+        // Inactive vectors (whole masked blocks at the row's end) are −∞ here and 0 after the exp.
+        var none = Vector512.Create(float.NegativeInfinity);
+        var v0 = active > 0 ? Logits(x, m, 0, nv, partial, tail) : none;
+        var v1 = nv > 1 && active > 1 ? Logits(x, m, 1, nv, partial, tail) : none;
+        var v2 = nv > 2 && active > 2 ? Logits(x, m, 2, nv, partial, tail) : none;
+        var v3 = nv > 3 && active > 3 ? Logits(x, m, 3, nv, partial, tail) : none;
+        var v4 = nv > 4 && active > 4 ? Logits(x, m, 4, nv, partial, tail) : none;
+        var v5 = nv > 5 && active > 5 ? Logits(x, m, 5, nv, partial, tail) : none;
+        var v6 = nv > 6 && active > 6 ? Logits(x, m, 6, nv, partial, tail) : none;
+        var v7 = nv > 7 && active > 7 ? Logits(x, m, 7, nv, partial, tail) : none;
+        var mu = Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), Avx512F.Max(Avx512F.Max(v4, v5), Avx512F.Max(v6, v7)));
+        float rowMax = HorizontalMax(mu);
+        if (float.IsNegativeInfinity(rowMax))
+        {
+            var zero = Vector512<float>.Zero;
+            for (int k = 0; k < nv; k++) output.Put<TStream>(k == 0 ? previous : zero, zero, k, nv, partial, tail, y);
+            return zero;
+        }
+        var shift = Shift(mu);
+        var off = Vector512<float>.Zero;
+        v0 = FastExp.NonPositive(v0 - shift);
+        v1 = nv > 1 && active > 1 ? FastExp.NonPositive(v1 - shift) : off;
+        v2 = nv > 2 && active > 2 ? FastExp.NonPositive(v2 - shift) : off;
+        v3 = nv > 3 && active > 3 ? FastExp.NonPositive(v3 - shift) : off;
+        v4 = nv > 4 && active > 4 ? FastExp.NonPositive(v4 - shift) : off;
+        v5 = nv > 5 && active > 5 ? FastExp.NonPositive(v5 - shift) : off;
+        v6 = nv > 6 && active > 6 ? FastExp.NonPositive(v6 - shift) : off;
+        v7 = nv > 7 && active > 7 ? FastExp.NonPositive(v7 - shift) : off;
+        // σ as a pairwise tree (a serial chain would put 8 dependent adds on each row's critical path).
+        var sigma = nv switch
+        {
+            1 => v0,
+            2 => v0 + v1,
+            3 => (v0 + v1) + v2,
+            4 => (v0 + v1) + (v2 + v3),
+            5 => ((v0 + v1) + (v2 + v3)) + v4,
+            6 => ((v0 + v1) + (v2 + v3)) + (v4 + v5),
+            7 => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + v6),
+            _ => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)),
+        };
+        var c = FastExp.NonPositive(shift - Vector512.Create(rowMax));
+        var scale = c * Vector512.Create(1f / HorizontalSum(sigma * c));
+        v0 *= scale;
+        output.Put<TStream>(previous, v0, 0, nv, partial, tail, y);
+        if (nv == 1) return v0;
+        v1 *= scale;
+        output.Put<TStream>(v0, v1, 1, nv, partial, tail, y);
+        if (nv == 2) return v1;
+        v2 *= scale;
+        output.Put<TStream>(v1, v2, 2, nv, partial, tail, y);
+        if (nv == 3) return v2;
+        v3 *= scale;
+        output.Put<TStream>(v2, v3, 3, nv, partial, tail, y);
+        if (nv == 4) return v3;
+        v4 *= scale;
+        output.Put<TStream>(v3, v4, 4, nv, partial, tail, y);
+        if (nv == 5) return v4;
+        v5 *= scale;
+        output.Put<TStream>(v4, v5, 5, nv, partial, tail, y);
+        if (nv == 6) return v5;
+        v6 *= scale;
+        output.Put<TStream>(v5, v6, 6, nv, partial, tail, y);
+        if (nv == 7) return v6;
+        v7 *= scale;
+        output.Put<TStream>(v6, v7, 7, nv, partial, tail, y);
+        return v7;
+    }
+
+    // Rows of more than 8 vectors: per-lane max, then e and σ into an L1 work row, then the scaled output.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LongRows(Job job)
+    {
+        int n = job.N, nv = (n + L - 1) / L;
+        bool partial = n % L != 0;
+        var tail = FirstLanes(n - (nv - 1) * L);
+        var cursor = job.Walk?.At(job.S);
+        var output = new Output(job.Y + (long)job.S * n);
+        var previous = Vector512<float>.Zero;
+        var work = GC.AllocateUninitializedArray<float>(2 * nv * L, pinned: true);
+        fixed (float* w = work)
+        {
+            var rowMasks = new MaskRows(job, cursor, w + nv * L, nv, tail);
+            for (int r = job.S; r < job.E; r++)
+            {
+                float* m = rowMasks.Current(out int active);
+                previous = job.Stream
+                    ? LongRow<Yes>(job.X + (long)r * n, m, nv, active, partial, tail, w, job.Y + (long)r * n, output, previous)
+                    : LongRow<No>(job.X + (long)r * n, m, nv, active, partial, tail, w, job.Y + (long)r * n, output, previous);
+            }
+        }
+        if (job.Stream) output.Finish(job.Y + (long)job.E * n, previous);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LongRow<TStream>(float* x, float* m, int nv, int active, bool partial, Vector512<float> tail,
+        float* w, float* y, Output output, Vector512<float> previous) where TStream : struct, IFlag
+    {
+        // Only the active vectors are read; the rest of the row is written as zeros.
+        var mu0 = Vector512.Create(float.NegativeInfinity);
+        var mu1 = mu0;
+        int k = 0;
+        for (; k + 2 <= active; k += 2)
+        {
+            mu0 = Avx512F.Max(mu0, Logits(x, m, k, nv, partial, tail));
+            mu1 = Avx512F.Max(mu1, Logits(x, m, k + 1, nv, partial, tail));
+        }
+        if (k < active) mu0 = Avx512F.Max(mu0, Logits(x, m, k, nv, partial, tail));
+        var mu = Avx512F.Max(mu0, mu1);
+        float rowMax = HorizontalMax(mu);
+        var zero = Vector512<float>.Zero;
+        if (float.IsNegativeInfinity(rowMax))
+        {
+            for (k = 0; k < nv; k++) output.Put<TStream>(k == 0 ? previous : zero, zero, k, nv, partial, tail, y);
+            return zero;
+        }
+        var shift = Shift(mu);
+        var sigma0 = zero;
+        var sigma1 = zero;
+        for (k = 0; k + 2 <= active; k += 2)
+        {
+            var a = FastExp.NonPositive(Logits(x, m, k, nv, partial, tail) - shift);
+            var b = FastExp.NonPositive(Logits(x, m, k + 1, nv, partial, tail) - shift);
+            a.Store(w + k * L);
+            b.Store(w + (k + 1) * L);
+            sigma0 += a;
+            sigma1 += b;
+        }
+        if (k < active)
+        {
+            var a = FastExp.NonPositive(Logits(x, m, k, nv, partial, tail) - shift);
+            a.Store(w + k * L);
+            sigma0 += a;
+        }
+        var c = FastExp.NonPositive(shift - Vector512.Create(rowMax));
+        var scale = c * Vector512.Create(1f / HorizontalSum((sigma0 + sigma1) * c));
+        for (k = 0; k < nv; k++)
+        {
+            var o = k < active ? Vector512.Load(w + k * L) * scale : zero;
+            output.Put<TStream>(previous, o, k, nv, partial, tail, y);
+            previous = o;
+        }
+        return previous;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var h = Avx.Max(v.GetLower(), v.GetUpper());
+        var q = Sse.Max(h.GetLower(), h.GetUpper());
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b01_00_11_10));
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b10_11_00_01));
+        return q.ToScalar();
+    }
+
+    // Pairwise lane sum (fixed order: deterministic).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalSum(Vector512<float> v)
+    {
+        var h = Avx.Add(v.GetLower(), v.GetUpper());
+        var q = Sse.Add(h.GetLower(), h.GetUpper());
+        q = Sse.Add(q, Sse.Shuffle(q, q, 0b01_00_11_10));
+        q = Sse.Add(q, Sse.Shuffle(q, q, 0b10_11_00_01));
+        return q.ToScalar();
+    }
+
+    /// <summary>
+    /// The worker's output rows y[s·n .. e·n), one contiguous stream of vectors. Ordinary mode: stores in
+    /// place (a partial last vector with a masked store). Streaming mode (whole vectors only): the stream
+    /// starts d = (address / 4) mod 16 floats into a cache line; vector v completes the line holding the
+    /// previous vector's last d floats and v's first 16 − d, written with one aligned non-temporal store.
+    /// </summary>
+    private readonly struct Output
+    {
+        private readonly float* _start;
+        private readonly int _d;
+        private readonly Vector512<int> _join;   // lane i ← lane i + 16 − d of (previous, v)
+
+        public Output(float* start)
+        {
+            _start = start;
+            _d = (int)((nuint)start / sizeof(float) % L);
+            _join = Vector512.CreateSequence(L - _d, 1);
+        }
+
+        /// <summary>Writes v, vector k of the row at y (nv vectors, a partial last one holding the lanes in tail); previous precedes v in the stream.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put<TStream>(Vector512<float> previous, Vector512<float> v, int k, int nv, bool partial, Vector512<float> tail, float* y)
+            where TStream : struct, IFlag
+        {
+            float* dst = y + k * L;
+            if (!TStream.Value)
+            {
+                if (k < nv - 1 || !partial) v.Store(dst);
+                else Avx512F.MaskStore(dst, tail, v);
+            }
+            else if (_d == 0) v.StoreAlignedNonTemporal(dst);
+            else if (dst != _start) Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(dst - _d);
+            else Avx512F.MaskStore(dst, FirstLanes(L - _d), v);
+        }
+
+        /// <summary>Streaming: writes the last partial line (the stream ends at end, last vector previous) and orders the non-temporal stores.</summary>
+        public void Finish(float* end, Vector512<float> previous)
+        {
+            if (_d != 0 && end > _start) Avx512F.MaskStore(end - L, ~FirstLanes(L - _d), previous);
+            Sse.StoreFence();
+        }
+    }
+
+    // Compile-time constants for the specialisations (static abstract members fold per value type).
+    private interface IConstant
+    {
+        static abstract int Value { get; }
+    }
+
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private struct One : IConstant { public static int Value => 1; }
+    private struct Two : IConstant { public static int Value => 2; }
+    private struct Three : IConstant { public static int Value => 3; }
+    private struct Four : IConstant { public static int Value => 4; }
+    private struct Five : IConstant { public static int Value => 5; }
+    private struct Six : IConstant { public static int Value => 6; }
+    private struct Seven : IConstant { public static int Value => 7; }
+    private struct Eight : IConstant { public static int Value => 8; }
+    private struct Yes : IFlag { public static bool Value => true; }
+    private struct No : IFlag { public static bool Value => false; }
+}
