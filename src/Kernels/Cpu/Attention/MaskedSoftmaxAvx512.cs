@@ -16,7 +16,7 @@ namespace Hep.Kernels.Cpu.Attention;
 /// μ = −∞, replaced by −float.MaxValue so that its e and c are 0, not NaN).
 /// Longer rows take three passes over an L1 work row: per-lane max, exponentials and sums into the
 /// work row, scaled output.
-/// Streaming (outputs ≥ <see cref="StreamingStores.Threshold"/> elements, n a multiple of 16): y is written
+/// Streaming (outputs ≥ <see cref="StreamingStores.ThresholdBytes"/>, n a multiple of 16): y is written
 /// with aligned non-temporal stores (no read-for-ownership). y's rows are rarely 64-byte aligned, so each
 /// output vector is merged with its predecessor (one VPERMT2PS) into the aligned line it completes; the
 /// worker's first and last partial lines use masked ordinary stores.

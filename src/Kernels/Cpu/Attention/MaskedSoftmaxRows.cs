@@ -38,7 +38,7 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
             var xf = (float[])(object)xs;
             var yf = (float[])(object)ys;
             var mf = (float[]?)(object?)ms;
-            bool stream = StreamingStores.Applies((int)Math.Min(x.Numel, int.MaxValue));
+            bool stream = StreamingStores.Pays<float>(x.Numel);
             CpuParallel.For(rows, 8L * n, (s, e) =>
             {
                 fixed (float* px = xf, py = yf, pm = mf)
