@@ -1,3 +1,5 @@
+using Hep.Engine.Ops;
+
 namespace Hep.Engine;
 
 public static partial class TensorOps
@@ -48,7 +50,14 @@ public static partial class TensorOps
     }
 
     /// <summary>Fused attention that also returns each query row's log-sum-exp (B, H, Nq) for the backward (−∞ for a fully masked row).</summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, out Tensor logSumExp)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, out Tensor logSumExp) =>
+        Attention(q, k, v, bias, keyPaddingMask, AttentionDropout.None, out logSumExp);
+
+    /// <summary>
+    /// Fused attention with dropout on the normalised attention weights (see <see cref="AttentionDropout"/>:
+    /// out = (softmax(S) ⊙ keep / (1 − p))·v; logSumExp is that of the undropped softmax).
+    /// </summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, AttentionDropout dropout, out Tensor logSumExp)
     {
         var backend = CheckAttention(q, k, v, bias, keyPaddingMask);
         int b = q.Shape[0], h = q.Shape[1], nq = q.Shape[2], d = q.Shape[3];
@@ -59,7 +68,7 @@ public static partial class TensorOps
         using var dm = keyPaddingMask is null ? null : Contiguous(keyPaddingMask);
         var output = Tensor.Zeros(backend, new Shape(b, h, nq, d), q.DType);
         logSumExp = Tensor.Zeros(backend, new Shape(b, h, nq), q.DType);
-        backend.Attention.AttentionForward(dq, dk, dv, db, dm, AttentionScale(d), output, logSumExp);
+        backend.Attention.AttentionForward(dq, dk, dv, db, dm, AttentionScale(d), dropout, output, logSumExp);
         return output;
     }
 
@@ -68,7 +77,15 @@ public static partial class TensorOps
     /// output and log-sum-exp; probabilities are recomputed. GradBias is null unless <paramref name="needBias"/>.
     /// </summary>
     public static (Tensor GradQ, Tensor GradK, Tensor GradV, Tensor? GradBias) AttentionBackward(Tensor q, Tensor k, Tensor v,
-        Tensor? bias, Tensor? keyPaddingMask, Tensor output, Tensor logSumExp, Tensor gradOutput, bool needBias)
+        Tensor? bias, Tensor? keyPaddingMask, Tensor output, Tensor logSumExp, Tensor gradOutput, bool needBias) =>
+        AttentionBackward(q, k, v, bias, keyPaddingMask, AttentionDropout.None, output, logSumExp, gradOutput, needBias);
+
+    /// <summary>
+    /// Gradients of the fused attention run with <paramref name="dropout"/> (the same p and seed as the
+    /// forward, whose keep mask is regenerated).
+    /// </summary>
+    public static (Tensor GradQ, Tensor GradK, Tensor GradV, Tensor? GradBias) AttentionBackward(Tensor q, Tensor k, Tensor v,
+        Tensor? bias, Tensor? keyPaddingMask, AttentionDropout dropout, Tensor output, Tensor logSumExp, Tensor gradOutput, bool needBias)
     {
         const string op = "AttentionBackward";
         var backend = CheckAttention(q, k, v, bias, keyPaddingMask);
@@ -89,7 +106,7 @@ public static partial class TensorOps
         var gk = Tensor.Zeros(backend, k.Shape, q.DType);
         var gv = Tensor.Zeros(backend, v.Shape, q.DType);
         var gb = needBias ? Tensor.Zeros(backend, new Shape(b, h, nq, nk), q.DType) : null;
-        backend.Attention.AttentionBackward(dq, dk, dv, db, dm, AttentionScale(q.Shape[3]), dout, dlse, dg, gq, gk, gv, gb);
+        backend.Attention.AttentionBackward(dq, dk, dv, db, dm, AttentionScale(q.Shape[3]), dropout, dout, dlse, dg, gq, gk, gv, gb);
         return (gq, gk, gv, gb);
     }
 

@@ -45,13 +45,20 @@ public class AttentionCrossTests
 
     // (B, H, Nq, Nk, D, bias): ParT-like self-attention with bias, class attention (Nq = 1, Nk = N + 1),
     // a head dim of 5, several key/query blocks (Nk = 70 > 2·32).
-    [TestCase(DType.Float32, 2, 3, 37, 37, 16, true)]
-    [TestCase(DType.Float64, 2, 3, 37, 37, 16, true)]
-    [TestCase(DType.Float32, 3, 2, 1, 34, 16, false)]
-    [TestCase(DType.Float64, 3, 2, 1, 34, 32, false)]
-    [TestCase(DType.Float32, 2, 1, 9, 70, 5, true)]
-    public void AttentionForwardAndBackwardMatchCpu(DType dtype, int b, int h, int nq, int nk, int d, bool withBias)
+    // The dropout cases (p > 0) check that both backends drop exactly the same weights: a single
+    // differing keep decision moves an output by a whole weight, far beyond the tolerance.
+    [TestCase(DType.Float32, 2, 3, 37, 37, 16, true, 0.0)]
+    [TestCase(DType.Float64, 2, 3, 37, 37, 16, true, 0.0)]
+    [TestCase(DType.Float32, 3, 2, 1, 34, 16, false, 0.0)]
+    [TestCase(DType.Float64, 3, 2, 1, 34, 32, false, 0.0)]
+    [TestCase(DType.Float32, 2, 1, 9, 70, 5, true, 0.0)]
+    [TestCase(DType.Float32, 2, 3, 37, 37, 16, true, 0.1)]
+    [TestCase(DType.Float64, 2, 3, 37, 37, 16, true, 0.3)]
+    [TestCase(DType.Float32, 3, 2, 1, 34, 16, false, 0.1)]
+    [TestCase(DType.Float64, 2, 1, 9, 70, 5, true, 0.5)]
+    public void AttentionForwardAndBackwardMatchCpu(DType dtype, int b, int h, int nq, int nk, int d, bool withBias, double dropoutP)
     {
+        var dropout = dropoutP == 0 ? AttentionDropout.None : new AttentionDropout(dropoutP, 4242);
         var q = Twin.Random(311, new Shape(b, h, nq, d), dtype, -2, 2);
         var k = Twin.Random(312, new Shape(b, h, nk, d), dtype, -2, 2);
         var v = Twin.Random(313, new Shape(b, h, nk, d), dtype);
@@ -60,9 +67,14 @@ public class AttentionCrossTests
         var maskData = Enumerable.Range(0, b * nk).Select(i => i < nk ? 1.0 : i >= (b - 1) * nk ? 0.0 : i % 3 == 1 ? 0 : 1).ToArray();
         var mask = Twin.Pair(maskData, new Shape(b, nk), dtype);
         var tol = Twin.Summed(dtype, nk * d);
-        using var oc = TensorOps.Attention(q.Cpu, k.Cpu, v.Cpu, bias?.Item1, mask.Cpu, out var lc);
-        using var og = TensorOps.Attention(q.Gpu, k.Gpu, v.Gpu, bias?.Item2, mask.Gpu, out var lg);
+        using var oc = TensorOps.Attention(q.Cpu, k.Cpu, v.Cpu, bias?.Item1, mask.Cpu, dropout, out var lc);
+        using var og = TensorOps.Attention(q.Gpu, k.Gpu, v.Gpu, bias?.Item2, mask.Gpu, dropout, out var lg);
         Twin.Same(oc, og, tol, "attention output");
+        if (dropout.Active)
+        {
+            using var undropped = TensorOps.Attention(q.Gpu, k.Gpu, v.Gpu, bias?.Item2, mask.Gpu);
+            Assert.That(og.ToDoubleArray(), Is.Not.EqualTo(undropped.ToDoubleArray()), "dropout changed the output");
+        }
         Twin.Same(lc, lg, tol, "log-sum-exp");
         var lse = lg.ToDoubleArray();
         int perJet = h * nq;
@@ -70,8 +82,8 @@ public class AttentionCrossTests
         Assert.That(og.ToDoubleArray().Skip((b - 1) * perJet * d), Has.All.EqualTo(0.0), "fully padded jet: zero output");
 
         var go = Twin.Random(315, oc.Shape, dtype);
-        var gc = TensorOps.AttentionBackward(q.Cpu, k.Cpu, v.Cpu, bias?.Item1, mask.Cpu, oc, lc, go.Cpu, withBias);
-        var gg = TensorOps.AttentionBackward(q.Gpu, k.Gpu, v.Gpu, bias?.Item2, mask.Gpu, og, lg, go.Gpu, withBias);
+        var gc = TensorOps.AttentionBackward(q.Cpu, k.Cpu, v.Cpu, bias?.Item1, mask.Cpu, dropout, oc, lc, go.Cpu, withBias);
+        var gg = TensorOps.AttentionBackward(q.Gpu, k.Gpu, v.Gpu, bias?.Item2, mask.Gpu, dropout, og, lg, go.Gpu, withBias);
         Twin.Same(gc.GradQ, gg.GradQ, tol, "gradQ");
         Twin.Same(gc.GradK, gg.GradK, tol, "gradK");
         Twin.Same(gc.GradV, gg.GradV, tol, "gradV");

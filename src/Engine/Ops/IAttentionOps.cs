@@ -21,16 +21,19 @@ public interface IAttentionOps
     /// (B, H, Nk, D), bias (B, H, Nq, Nk) or null, keyPaddingMask (B, Nk) with 1 = valid, 0 = padded
     /// (padded keys get −∞), or null. logSumExp (B, H, Nq) receives each row's log Σ exp of the
     /// logits (−∞ for a fully masked row, whose output is zero). The (Nq, Nk) probabilities are not stored.
+    /// With an active <paramref name="dropout"/> the normalised weights are multiplied by its keep mask / (1 − p)
+    /// before ·v (logSumExp stays that of the undropped softmax).
     /// </summary>
-    void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp);
 
     /// <summary>
     /// Gradients of AttentionForward from its saved output and logSumExp (probabilities recomputed):
     /// dV = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − rowsum(dO ⊙ O)), dBias = dS, dQ = scale·dS·k, dK = scale·dSᵀ·q.
     /// gradBias may be null (no bias, or not needed). All gradient destinations are overwritten.
+    /// With dropout (Z = keep / (1 − p), regenerated): dV = (P ⊙ Z)ᵀ·dO, dS = P ⊙ (Z ⊙ dO·vᵀ − rowsum(dO ⊙ O)).
     /// </summary>
-    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias);
 }
 
@@ -42,10 +45,10 @@ internal sealed class UnsupportedAttentionOps(string backend) : IAttentionOps
     public void MaskedSoftmaxForward(Tensor x, Tensor? mask, Tensor y) => throw Fail(nameof(MaskedSoftmaxForward));
     public void MaskedSoftmaxBackward(Tensor y, Tensor gradY, Tensor gradX) => throw Fail(nameof(MaskedSoftmaxBackward));
 
-    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp) => throw Fail(nameof(AttentionForward));
 
-    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias) =>
         throw Fail(nameof(AttentionBackward));
 }

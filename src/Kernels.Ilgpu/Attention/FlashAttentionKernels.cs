@@ -1,10 +1,16 @@
 namespace Hep.Kernels.Ilgpu;
 
-/// <summary>Sizes of a fused-attention launch; Tiles = query (or key) tiles per (b, h); Scale = 1/√D.</summary>
+/// <summary>
+/// Sizes of a fused-attention launch; Tiles = query (or key) tiles per (b, h); Scale = 1/√D; with
+/// Dropout ≠ 0, weights whose <see cref="AttentionDropout.Hash"/> is below DropThreshold are dropped
+/// and the rest scaled by KeepScale = 1/(1 − p).
+/// </summary>
 internal struct AttentionArgs<T> where T : unmanaged
 {
-    public int B, H, Nq, Nk, D, Tiles, HasBias, HasMask, HasGradBias;
-    public T Scale;
+    public int B, H, Nq, Nk, D, Tiles, HasBias, HasMask, HasGradBias, Dropout;
+    public uint DropThreshold;
+    public ulong DropSeed;
+    public T Scale, KeepScale;
 }
 
 /// <summary>
@@ -23,6 +29,8 @@ internal struct AttentionArgs<T> where T : unmanaged
 /// (b, h, tile of keys), one thread per key; queries (scaled q, dO, lse, Δ) stream through shared
 /// memory: dV = Σ p·dO, dK = Σ dS·(scale·q). Every gradient element has one owner thread and a fixed
 /// summation order: no atomics, deterministic.
+/// Attention-weight dropout (Z = keep / (1 − p) from <see cref="AttentionDropout"/>, the CPU backend's
+/// formula): forward acc += p·Z·v (l stays undropped); backward dS = p(Z·dp − Δ), dV = Σ p·Z·dO.
 /// </summary>
 internal static class FlashAttentionKernels
 {
@@ -58,6 +66,7 @@ internal static class FlashAttentionKernels
             }
         }
         T m = T.NegativeInfinity, l = T.Zero;
+        uint rowKey = p.Dropout != 0 ? AttentionDropout.RowKey(p.DropSeed, row) : 0u;
         for (int j0 = 0; j0 < p.Nk; j0 += KeyBlock)
         {
             int width = Math.Min(KeyBlock, p.Nk - j0);
@@ -82,7 +91,8 @@ internal static class FlashAttentionKernels
                     {
                         T pj = T.Exp(scores[jj] - mNew);
                         l += pj;
-                        for (int c = 0; c < d; c++) acc[c] += pj * vBlock[jj * MaxD + c];
+                        T w = pj * KeepFactor(rowKey, j0 + jj, p);
+                        for (int c = 0; c < d; c++) acc[c] += w * vBlock[jj * MaxD + c];
                     }
                     m = mNew;
                 }
@@ -144,6 +154,7 @@ internal static class FlashAttentionKernels
             rowDelta = delta[row];
         }
         bool live = active && !T.IsNegativeInfinity(rowLse);
+        uint rowKey = p.Dropout != 0 ? AttentionDropout.RowKey(p.DropSeed, row) : 0u;
         for (int j0 = 0; j0 < p.Nk; j0 += KeyBlock)
         {
             int width = Math.Min(KeyBlock, p.Nk - j0);
@@ -159,7 +170,7 @@ internal static class FlashAttentionKernels
                         T s = Score<T>(qRow, kBlock, jj, d) + (p.HasBias != 0 ? bias[row * p.Nk + j0 + jj] + keyBias[jj] : keyBias[jj]);
                         T prob = T.Exp(s - rowLse);
                         T dp = Score<T>(doRow, vBlock, jj, d);
-                        ds = prob * (dp - rowDelta);
+                        ds = prob * (dp * KeepFactor(rowKey, j0 + jj, p) - rowDelta);
                         for (int c = 0; c < d; c++) dq[c] += ds * kBlock[jj * MaxD + c];
                     }
                     if (p.HasGradBias != 0) gradBias[row * p.Nk + j0 + jj] = ds;
@@ -181,6 +192,7 @@ internal static class FlashAttentionKernels
         var doBlock = SharedMemory.Allocate1D<T>(KeyBlock * MaxD);
         var lseBlock = SharedMemory.Allocate1D<T>(KeyBlock);
         var deltaBlock = SharedMemory.Allocate1D<T>(KeyBlock);
+        var rowKeys = SharedMemory.Allocate1D<uint>(KeyBlock);
         var kRow = LocalMemory.Allocate1D<T>(MaxD);
         var vRow = LocalMemory.Allocate1D<T>(MaxD);
         var dk = LocalMemory.Allocate1D<T>(MaxD);
@@ -216,6 +228,7 @@ internal static class FlashAttentionKernels
                 int r = bh * p.Nq + i0 + s;
                 lseBlock[s] = s < width ? lse[r] : T.NegativeInfinity;
                 deltaBlock[s] = s < width ? delta[r] : T.Zero;
+                rowKeys[s] = p.Dropout != 0 ? AttentionDropout.RowKey(p.DropSeed, r) : 0u;
             }
             Group.Barrier();
             if (valid)
@@ -228,10 +241,12 @@ internal static class FlashAttentionKernels
                     T s = Score<T>(kRow, qBlock, ii, d) + (p.HasBias != 0 ? bias[r * p.Nk + j] : T.Zero);
                     T prob = T.Exp(s - rowLse);
                     T dp = Score<T>(vRow, doBlock, ii, d);
-                    T ds = prob * (dp - deltaBlock[ii]);
+                    T z = KeepFactor(rowKeys[ii], j, p);
+                    T ds = prob * (dp * z - deltaBlock[ii]);
+                    T pz = prob * z;
                     for (int c = 0; c < d; c++)
                     {
-                        dv[c] += prob * doBlock[ii * MaxD + c];
+                        dv[c] += pz * doBlock[ii * MaxD + c];
                         dk[c] += ds * qBlock[ii * MaxD + c];
                     }
                 }
@@ -264,6 +279,13 @@ internal static class FlashAttentionKernels
             bool ok = s < width && (p.HasMask == 0 || mask[b * p.Nk + j0 + s] != T.Zero);
             keyBias[s] = ok ? T.Zero : T.NegativeInfinity;
         }
+    }
+
+    // Dropout factor of weight (row, j): 1 without dropout, else keep ? 1/(1 − p) : 0.
+    private static T KeepFactor<T>(uint rowKey, int j, AttentionArgs<T> p) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (p.Dropout == 0) return T.One;
+        return AttentionDropout.Hash(rowKey, j) >= p.DropThreshold ? p.KeepScale : T.Zero;
     }
 
     // Σ_c row[c]·block[at, c] (block rows padded to MaxD).

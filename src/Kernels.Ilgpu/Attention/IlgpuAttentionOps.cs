@@ -26,19 +26,21 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
         backend.Norm.SoftmaxBackward(y, gradY, gradX, log: false);
     }
 
-    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, Tensor output, Tensor logSumExp)
+    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
+        Tensor output, Tensor logSumExp)
     {
         backend.RequireFloat("AttentionForward", q.DType);
-        if (q.DType == DType.Float32) ForwardTyped<float, F32>(q, k, v, bias, keyPaddingMask, scale, output, logSumExp);
-        else ForwardTyped<double, F64>(q, k, v, bias, keyPaddingMask, scale, output, logSumExp);
+        if (q.DType == DType.Float32) ForwardTyped<float, F32>(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp);
+        else ForwardTyped<double, F64>(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp);
     }
 
-    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias)
     {
         backend.RequireFloat("AttentionBackward", q.DType);
-        if (q.DType == DType.Float32) BackwardTyped<float, F32>(q, k, v, bias, keyPaddingMask, scale, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias);
-        else BackwardTyped<double, F64>(q, k, v, bias, keyPaddingMask, scale, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias);
+        if (q.DType == DType.Float32)
+            BackwardTyped<float, F32>(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias);
+        else BackwardTyped<double, F64>(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias);
     }
 
     private void MaskedTyped<T, TS>(Tensor x, Tensor? mask, Tensor y)
@@ -83,7 +85,7 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
         kernel(backend.Stream, new KernelConfig(rows, backend.RowGroupSize), View<T>(x, op), maskView, View<T>(y, op), p);
     }
 
-    private AttentionArgs<T> Args<T, TS>(string op, Tensor q, Tensor k, Tensor? bias, Tensor? mask, double scale, int rowsPerTile)
+    private AttentionArgs<T> Args<T, TS>(string op, Tensor q, Tensor k, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout, int rowsPerTile)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
     {
@@ -95,15 +97,17 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
             B = q.Shape[0], H = q.Shape[1], Nq = q.Shape[2], Nk = k.Shape[2], D = d,
             Tiles = LaunchMath.CeilDiv(rowsPerTile, AttentionGroup),
             HasBias = bias is null ? 0 : 1, HasMask = mask is null ? 0 : 1, Scale = TS.FromDouble(scale),
+            Dropout = dropout.Active ? 1 : 0, DropThreshold = dropout.Threshold, DropSeed = dropout.Seed,
+            KeepScale = TS.FromDouble(dropout.KeepScale),
         };
     }
 
-    private void ForwardTyped<T, TS>(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse)
+    private void ForwardTyped<T, TS>(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout, Tensor output, Tensor lse)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
     {
         const string op = "AttentionForward";
-        var p = Args<T, TS>(op, q, k, bias, mask, scale, q.Shape[2]);
+        var p = Args<T, TS>(op, q, k, bias, mask, scale, dropout, q.Shape[2]);
         if ((long)p.B * p.H * p.Nq == 0) return;
         var qv = View<T>(q, op);
         var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>,
@@ -112,7 +116,7 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
             bias is null ? qv : View<T>(bias, op), mask is null ? qv : View<T>(mask, op), View<T>(output, op), View<T>(lse, op), p);
     }
 
-    private void BackwardTyped<T, TS>(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse,
+    private void BackwardTyped<T, TS>(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout, Tensor output, Tensor lse,
         Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
@@ -134,7 +138,7 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
             var deltaKernel = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, int>>(
                 FlashAttentionKernels.Delta<T, TS>);
             deltaKernel(backend.Stream, b * h * nq, View<T>(output, op), go, dv, d);
-            var p = Args<T, TS>(op, q, k, bias, mask, scale, nq);
+            var p = Args<T, TS>(op, q, k, bias, mask, scale, dropout, nq);
             p.HasGradBias = gradBias is null ? 0 : 1;
             var query = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>,
                 ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionArgs<T>>>(FlashAttentionKernels.BackwardQuery<T, TS>);
@@ -143,7 +147,7 @@ internal sealed class IlgpuAttentionOps(IlgpuBackend backend) : IAttentionOps
         }
         if (nk > 0)
         {
-            var p = Args<T, TS>(op, q, k, bias, mask, scale, nk);
+            var p = Args<T, TS>(op, q, k, bias, mask, scale, dropout, nk);
             var key = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>,
                 ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, AttentionArgs<T>>>(FlashAttentionKernels.BackwardKey<T, TS>);
             key(backend.Stream, new KernelConfig(b * h * p.Tiles, AttentionGroup), qv, kv, vv, biasView, maskView, lv, go, dv,

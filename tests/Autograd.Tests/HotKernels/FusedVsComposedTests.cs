@@ -34,12 +34,14 @@ public class FusedVsComposedTests(IBackend backend)
         for (int i = 0; i < names.Length; i++) TensorAssert.Close(fused.Grads[i], composed.Grads[i], atol, rtol, "grad " + names[i]);
     }
 
-    private static Variable ComposedAttention(Variable q, Variable k, Variable v, Variable? bias, Tensor? additiveMask)
+    private static Variable ComposedAttention(Variable q, Variable k, Variable v, Variable? bias, Tensor? additiveMask, Tensor? keepMask = null)
     {
         var scores = Fn.Scale(Fn.MatMul(q, Fn.Transpose(k, -1, -2)), 1 / Math.Sqrt(q.Shape[3]));
         if (bias is not null) scores = Fn.Add(scores, bias);
         if (additiveMask is not null) scores = Fn.Add(scores, Variable.Constant(additiveMask));
-        return Fn.MatMul(Fn.Softmax(scores, -1), v);
+        var weights = Fn.Softmax(scores, -1);
+        if (keepMask is not null) weights = Fn.Mul(weights, Variable.Constant(keepMask));
+        return Fn.MatMul(weights, v);
     }
 
     // (B, H, Nq, Nk, D): particle attention with pair bias (ParT), a padded-key variant without bias,
@@ -71,6 +73,40 @@ public class FusedVsComposedTests(IBackend backend)
         int perJet = h * nq * d;
         Assert.That(fused.Output.AsSpan((b - 1) * perJet).ToArray(), Has.All.EqualTo(0.0), "fully padded jet");
     });
+
+    // Dropout on the attention weights: fused vs softmax → ⊙ (keep / (1 − p)) with the keep mask of
+    // AttentionDropout (built on the host) → matmul, forward and backward.
+    [TestCase(DType.Float32, 3, 8, 20, 20, 16, true, 0.1)]
+    [TestCase(DType.Float32, 3, 8, 1, 21, 16, false, 0.1)]
+    [TestCase(DType.Float64, 2, 2, 9, 140, 16, true, 0.4)]
+    public void AttentionWithDropoutMatchesComposed(DType dtype, int b, int h, int nq, int nk, int d, bool withBias, double p) => NotImplementedGuard.Run(backend, () =>
+    {
+        const ulong seed = 77;
+        using var q = Rand.Tensor(backend, 241, new Shape(b, h, nq, d), dtype, -2, 2);
+        using var k = Rand.Tensor(backend, 242, new Shape(b, h, nk, d), dtype, -2, 2);
+        using var v = Rand.Tensor(backend, 243, new Shape(b, h, nk, d), dtype);
+        using var u = Rand.Tensor(backend, 244, new Shape(b, h, nq, nk), dtype, -2, 2);
+        var maskData = Enumerable.Range(0, b * nk).Select(i => i / nk == b - 1 ? 0.0 : i % 3 == 2 ? 0.0 : 1.0).ToArray();
+        var additive = maskData.Select(m => m == 0 ? double.NegativeInfinity : 0).ToArray();
+        var dropout = new AttentionDropout(p, seed);
+        var keep = new double[b * h * nq * nk];
+        for (int row = 0; row < b * h * nq; row++)
+            for (int j = 0; j < nk; j++) keep[row * nk + j] = dropout.Keeps(row, j) ? 1 / (1 - p) : 0;
+        using var mask = Make(backend, maskData, new Shape(b, nk), dtype);
+        using var addMask = Make(backend, additive, new Shape(b, 1, 1, nk), dtype);
+        using var keepMask = Make(backend, keep, new Shape(b, h, nq, nk), dtype);
+        Tensor[] inputs = withBias ? [q, k, v, u] : [q, k, v];
+        var fused = Run(x => Fn.Attention(x[0], x[1], x[2], withBias ? x[3] : null, mask, p, seed), inputs, 245);
+        var composed = Run(x => ComposedAttention(x[0], x[1], x[2], withBias ? x[3] : null, addMask, keepMask), inputs, 245);
+        double tol = dtype == DType.Float64 ? 1e-11 : 2e-5;
+        AssertSame(fused, composed, tol, 1e-4, withBias ? ["q", "k", "v", "bias"] : ["q", "k", "v"]);
+        var undropped = Run(x => Fn.Attention(x[0], x[1], x[2], withBias ? x[3] : null, mask), inputs, 245);
+        Assert.That(fused.Output, Is.Not.EqualTo(undropped.Output), "dropout changed the output");
+    });
+
+    private static Tensor Make(IBackend backend, double[] data, Shape shape, DType dtype) => dtype == DType.Float64
+        ? Tensor.FromArray<double>(backend, data, shape)
+        : Tensor.FromArray<float>(backend, Array.ConvertAll(data, x => (float)x), shape);
 
     [TestCase(DType.Float32)]
     [TestCase(DType.Float64)]

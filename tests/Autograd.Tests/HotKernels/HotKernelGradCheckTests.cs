@@ -76,6 +76,24 @@ public class HotKernelGradCheckTests(IBackend backend)
         AssertPasses(x => Fn.Attention(x[0], x[1], x[2], null, null), [q, k, v], [true, true, true]);
     }
 
+    // Attention-weight dropout (p = 0.3, fixed seed): the keep mask is a function of the seed only, so
+    // finite differences see one fixed mask; covers padding, a fully padded jet and class attention.
+    [TestCase(4, true)]
+    [TestCase(1, false)]
+    public void AttentionWithWeightDropout(int nq, bool withBias)
+    {
+        const int b = 3, h = 2, nk = 5, d = 3;
+        using var q = R(115, b, h, nq, d);
+        using var k = R(116, b, h, nk, d);
+        using var v = R(117, b, h, nk, d);
+        using var u = R(118, b, h, nq, nk);
+        using var mask = Tensor.FromArray<double>(backend, [1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0], new Shape(b, nk));
+        if (withBias)
+            AssertPasses(x => Fn.Attention(x[0], x[1], x[2], x[3], x[4].Data, 0.3, 1234), [q, k, v, u, mask], [true, true, true, true, false]);
+        else
+            AssertPasses(x => Fn.Attention(x[0], x[1], x[2], null, x[3].Data, 0.3, 1234), [q, k, v, mask], [true, true, true, false]);
+    }
+
     [Test]
     public void ClassAttentionOneQueryOverNPlusOneKeys()
     {

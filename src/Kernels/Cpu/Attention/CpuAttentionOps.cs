@@ -15,16 +15,16 @@ internal sealed class CpuAttentionOps : IAttentionOps
     public void MaskedSoftmaxBackward(Tensor y, Tensor gradY, Tensor gradX) => Dispatch("MaskedSoftmaxBackward", y.DType,
         () => MaskedSoftmaxRows<float>.Backward(y, gradY, gradX), () => MaskedSoftmaxRows<double>.Backward(y, gradY, gradX));
 
-    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    public void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp) => Dispatch("AttentionForward", q.DType,
-        () => FlashAttention<float>.Forward(q, k, v, bias, keyPaddingMask, scale, output, logSumExp),
-        () => FlashAttention<double>.Forward(q, k, v, bias, keyPaddingMask, scale, output, logSumExp));
+        () => FlashAttention<float>.Forward(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp),
+        () => FlashAttention<double>.Forward(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp));
 
-    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale,
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias) =>
         Dispatch("AttentionBackward", q.DType,
-            () => FlashAttention<float>.Backward(q, k, v, bias, keyPaddingMask, scale, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias),
-            () => FlashAttention<double>.Backward(q, k, v, bias, keyPaddingMask, scale, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias));
+            () => FlashAttention<float>.Backward(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias),
+            () => FlashAttention<double>.Backward(q, k, v, bias, keyPaddingMask, scale, dropout, output, logSumExp, gradOutput, gradQ, gradK, gradV, gradBias));
 
     private static void Dispatch(string op, DType dtype, Action f32, Action f64)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using Hep.Engine;
+using Hep.Engine.Ops;
 
 namespace Hep.Kernels.Cpu.Attention;
 
@@ -28,10 +29,10 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
     // Keys per online-softmax block: 8 SIMD vectors.
     private static int Block => 8 * Lanes;
 
-    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse)
+    public static void Forward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout, Tensor output, Tensor lse)
     {
         const string op = "AttentionForward";
-        var g = new Geometry(q, k, bias, mask, op);
+        var g = new Geometry(q, k, bias, mask, dropout, op);
         var outs = CpuTensor.Array<T>(output, op);
         var lses = CpuTensor.Array<T>(lse, op);
         int outO = output.Offset, lseO = lse.Offset;
@@ -48,11 +49,11 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         });
     }
 
-    public static void Backward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, Tensor output, Tensor lse,
-        Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias)
+    public static void Backward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout,
+        Tensor output, Tensor lse, Tensor gradOutput, Tensor gradQ, Tensor gradK, Tensor gradV, Tensor? gradBias)
     {
         const string op = "AttentionBackward";
-        var g = new Geometry(q, k, bias, mask, op);
+        var g = new Geometry(q, k, bias, mask, dropout, op);
         T scaleT = T.CreateTruncating(scale);
         var grads = new Gradients(output, lse, gradOutput, gradQ, gradK, gradV, gradBias, op);
         CpuParallel.For(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), (s, e) =>
@@ -72,8 +73,12 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
     /// <summary>Sizes, host arrays and offsets of the inputs.</summary>
     private sealed class Geometry
     {
-        public Geometry(Tensor q, Tensor k, Tensor? bias, Tensor? mask, string op)
+        public Geometry(Tensor q, Tensor k, Tensor? bias, Tensor? mask, AttentionDropout dropout, string op)
         {
+            Dropout = dropout.Active;
+            DropSeed = dropout.Seed;
+            DropThreshold = dropout.Threshold;
+            KeepScale = T.CreateTruncating(dropout.KeepScale);
             B = q.Shape[0];
             H = q.Shape[1];
             Nq = q.Shape[2];
@@ -101,6 +106,10 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         public T[]? Mask { get; }
         public int MaskOffset { get; }
         public string Op { get; }
+        public bool Dropout { get; }
+        public ulong DropSeed { get; }
+        public uint DropThreshold { get; }
+        public T KeepScale { get; }
     }
 
     /// <summary>Host arrays of the backward's extra inputs and outputs.</summary>
@@ -262,6 +271,7 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
                         continue;
                     }
                     T sum = ExpShifted(row, m);
+                    if (g.Dropout) DropWeights(row, AttentionDropout.RowKey(g.DropSeed, bh * g.Nq + i0 + r), j0, g.DropThreshold, g.KeepScale);
                     T correction = T.Exp(_rowMax[r] - m);
                     _rowSum[r] = _rowSum[r] * correction + sum;
                     if (correction != T.One) Scale(_acc.AsSpan(r * dp, dp), correction);
@@ -337,9 +347,10 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
                             gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + j0, valid).Clear();
                         continue;
                     }
-                    // P = exp(S − lse); dS = P ⊙ (dP − Δ).
+                    // P = exp(S − lse); dS = P ⊙ (dP − Δ), or with dropout dS = P ⊙ (Z ⊙ dP − Δ) and P ← P ⊙ Z for dV.
                     ExpShifted(p, _rowMax[r]);
-                    SoftmaxGrad(p, ds, _delta[r]);
+                    if (g.Dropout) DropoutSoftmaxGrad(p, ds, _delta[r], AttentionDropout.RowKey(g.DropSeed, rowBase + r), j0, g.DropThreshold, g.KeepScale);
+                    else SoftmaxGrad(p, ds, _delta[r]);
                     if (gr.GradBias is not null && r < rows)
                         ds[..valid].CopyTo(gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + j0, valid));
                 }
@@ -420,6 +431,44 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         var dv = Vector512.Create(delta);
         for (int j = 0; j < p.Length; j += lanes)
             (Vector512.Create<T>(p.Slice(j, lanes)) * (Vector512.Create<T>(ds.Slice(j, lanes)) - dv)).CopyTo(ds.Slice(j, lanes));
+    }
+
+    // Z[j0 + j .. + L) = keep / (1 − p) for the L keys from j0 + j of the row (AttentionDropout's hash, 16 at a time).
+    private static Vector512<T> KeepFactors(uint rowKey, int j, uint threshold, T keepScale)
+    {
+        var x = Vector512.Create(rowKey + (uint)(j + 1) * 0x9E3779B9u) + Vector512<uint>.Indices * 0x9E3779B9u;
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        x *= 0x85EBCA6Bu;
+        x ^= Vector512.ShiftRightLogical(x, 13);
+        x *= 0xC2B2AE35u;
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        var keep = Vector512.GreaterThanOrEqual(x, Vector512.Create(threshold));
+        var scale = Vector512.Create(keepScale);
+        if (typeof(T) == typeof(float)) return keep.As<uint, T>() & scale;
+        // float64: the lower 8 hashes, each widened to a 64-bit lane mask.
+        return Vector512.WidenLower(keep.AsInt32()).As<long, T>() & scale;
+    }
+
+    // row[j] *= Z[j0 + j] (dropout after normalisation; row length a multiple of L).
+    private static void DropWeights(Span<T> row, uint rowKey, int j0, uint threshold, T keepScale)
+    {
+        int lanes = Lanes;
+        for (int j = 0; j < row.Length; j += lanes)
+            (Vector512.Create<T>(row.Slice(j, lanes)) * KeepFactors(rowKey, j0 + j, threshold, keepScale)).CopyTo(row.Slice(j, lanes));
+    }
+
+    // ds = p ⊙ (Z ⊙ ds − delta), then p ← p ⊙ Z, in place.
+    private static void DropoutSoftmaxGrad(Span<T> p, Span<T> ds, T delta, uint rowKey, int j0, uint threshold, T keepScale)
+    {
+        int lanes = Lanes;
+        var dv = Vector512.Create(delta);
+        for (int j = 0; j < p.Length; j += lanes)
+        {
+            var z = KeepFactors(rowKey, j0 + j, threshold, keepScale);
+            var pv = Vector512.Create<T>(p.Slice(j, lanes));
+            (pv * (z * Vector512.Create<T>(ds.Slice(j, lanes)) - dv)).CopyTo(ds.Slice(j, lanes));
+            (pv * z).CopyTo(p.Slice(j, lanes));
+        }
     }
 
     private static void Scale(Span<T> row, T factor)
