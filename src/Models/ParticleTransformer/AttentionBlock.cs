@@ -48,6 +48,18 @@ public sealed class AttentionBlock : Module
         return FeedForward(AttentionResidual(attended, x));
     }
 
+    /// <summary>
+    /// Particle block on packed rows: x (R, E) the real particles of <paramref name="rows"/>, bias
+    /// (B, H, N, N) or null, keyPaddingMask (B, N) with 1 = valid → (R, E). Same arithmetic per real row
+    /// as <see cref="Forward(Variable, Variable?, Tensor?)"/> (see <see cref="PackedRows"/>).
+    /// </summary>
+    public Variable ForwardPacked(Variable x, Variable? bias, Tensor keyPaddingMask, PackedRows rows)
+    {
+        var h = _preAttnNorm.Forward(x);
+        var attended = _attention.ForwardPacked(h, bias, keyPaddingMask, rows);
+        return FeedForward(AttentionResidual(attended, x));
+    }
+
     /// <summary>Class-attention block: cls (B, 1, E) attends to [cls; x]; keyPaddingMask (B, N) covers x only.</summary>
     public Variable ForwardClass(Variable x, Variable cls, Tensor keyPaddingMask)
     {
@@ -61,10 +73,11 @@ public sealed class AttentionBlock : Module
 
     private Variable AttentionResidual(Variable attended, Variable residual)
     {
-        int b = attended.Shape[0], n = attended.Shape[1];
-        var perHead = Fn.Reshape(attended, b, n, Heads, EmbedDim / Heads);
+        // (…, E) viewed as (rows, H, D), scaled per head, transposed to d-major: out[d·H + h] = a[h·D + d]·c[h].
+        int rows = (int)(attended.Shape.Numel / EmbedDim);
+        var perHead = Fn.Reshape(attended, rows, Heads, EmbedDim / Heads);
         var scaled = Fn.Mul(perHead, Fn.Reshape(HeadScale, Heads, 1));
-        var transposed = Fn.Reshape(Fn.Permute(scaled, 0, 1, 3, 2), b, n, EmbedDim);
+        var transposed = Fn.Reshape(Fn.Permute(scaled, 0, 2, 1), attended.Shape.ToArray());
         return Fn.Add(_dropout.Forward(_postAttnNorm.Forward(transposed)), residual);
     }
 

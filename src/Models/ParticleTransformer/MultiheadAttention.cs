@@ -42,15 +42,38 @@ public sealed class MultiheadAttention : Module
         var q = SplitHeads(Project(query, 0));
         var k = SplitHeads(Project(keyValue, 1));
         var v = SplitHeads(Project(keyValue, 2));
-        // The fused kernel has no dropout on the attention weights: the composed path serves training with p > 0.
-        using var mask = keyPaddingMask is null ? null
-            : keyPaddingMask.DType == q.DType ? keyPaddingMask.Alias() : TensorOps.Cast(keyPaddingMask, q.DType);
-        var attended = Training && _weightDropout.P > 0
-            ? AttentionOps.Attention(q, k, v, bias, mask, _weightDropout)
-            : Fn.Attention(q, k, v, bias, mask);
+        var attended = Attend(q, k, v, bias, keyPaddingMask);
         int b = query.Shape[0], nq = query.Shape[1];
         var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b, nq, EmbedDim);
         return _outProj.Forward(merged);
+    }
+
+    /// <summary>
+    /// Self-attention of packed particle rows: h (R, E) real rows of the jets described by
+    /// <paramref name="rows"/>, bias (B, H, N, N) or null, keyPaddingMask (B, N) with 1 = valid → (R, E)
+    /// after out_proj. One in_proj GEMM over the real rows; q, k, v are scattered to (B, H, N, D) (zeros in
+    /// padded slots, which are masked keys and discarded queries) for attention only.
+    /// </summary>
+    public Variable ForwardPacked(Variable h, Variable? bias, Tensor keyPaddingMask, PackedRows rows)
+    {
+        int b = rows.Batch, n = rows.Slots, e = EmbedDim;
+        var qkv = rows.Unpack(Fn.Linear(h, InProjWeight, InProjBias)); // (B, N, 3E)
+        var q = SplitHeads(Fn.Slice(qkv, 2, 0, e));
+        var k = SplitHeads(Fn.Slice(qkv, 2, e, e));
+        var v = SplitHeads(Fn.Slice(qkv, 2, 2 * e, e));
+        var attended = Attend(q, k, v, bias, keyPaddingMask);           // (B, H, N, D)
+        var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b * n, e);
+        return _outProj.Forward(rows.Pack(merged));
+    }
+
+    private Variable Attend(Variable q, Variable k, Variable v, Variable? bias, Tensor? keyPaddingMask)
+    {
+        // The fused kernel has no dropout on the attention weights: the composed path serves training with p > 0.
+        using var mask = keyPaddingMask is null ? null
+            : keyPaddingMask.DType == q.DType ? keyPaddingMask.Alias() : TensorOps.Cast(keyPaddingMask, q.DType);
+        return Training && _weightDropout.P > 0
+            ? AttentionOps.Attention(q, k, v, bias, mask, _weightDropout)
+            : Fn.Attention(q, k, v, bias, mask);
     }
 
     // x·W_part^T + b_part for part 0 (Q), 1 (K), 2 (V) of the packed projection.

@@ -32,4 +32,16 @@ public sealed class ParticleEmbed : Module
         foreach (var (norm, linear) in _layers) x = Fn.Gelu(linear.Forward(norm.Forward(x)));
         return x;
     }
+
+    /// <summary>
+    /// features (B, C0, N) → the real particles' embeddings (R, E): batch norm over every slot (its
+    /// statistics include the padded ones, as weaver's), then the per-particle layers on the real rows only.
+    /// </summary>
+    public Variable Forward(Variable features, PackedRows rows)
+    {
+        var normed = Fn.Contiguous(Fn.Permute(_inputNorm.Forward(features), 0, 2, 1)); // (B, N, C0)
+        var x = rows.Pack(normed);                                                      // (R, C0)
+        foreach (var (norm, linear) in _layers) x = Fn.Gelu(linear.Forward(norm.Forward(x)));
+        return x;
+    }
 }

@@ -66,16 +66,18 @@ public sealed class ParticleTransformer : Module
             var input = trimmed ? Variable.Constant(x0) : features;
             int b = m.Shape[0], n = m.Shape[2];
             using var valid = TensorOps.Reshape(m, b, n);
-            using var validColumn = TensorOps.Reshape(m, b, n, 1);
-            var x = Fn.Mul(_embed.Forward(input), Variable.Constant(validColumn));
+            // Per-particle layers on the real rows only (see PackedRows): (R, E).
+            using var rows = PackedRows.FromMask(m);
+            var packed = _embed.Forward(input, rows);
             Variable? bias = null;
             if (_pairEmbed is not null)
             {
                 if (pairFeatures is not null && (trimmed || pairFeatures.Shape[2] != PairFeatures.PairCount(n)))
                     throw new ArgumentException($"ParticleTransformer: pair features {pairFeatures.Shape} do not match the (trimmed) N = {n}");
-                bias = Training ? DensePairBias(pairFeatures, v!, x.DType, n) : RealPairBias(pairFeatures, v!, m, x.DType, b, n);
+                bias = Training ? DensePairBias(pairFeatures, v!, packed.DType, n) : RealPairBias(pairFeatures, v!, m, packed.DType, b, n);
             }
-            foreach (var block in _blocks) x = block.Forward(x, bias, valid);
+            foreach (var block in _blocks) packed = block.ForwardPacked(packed, bias, valid, rows);
+            var x = rows.Unpack(packed); // (B, N, E), padded slots 0 (masked keys of the class blocks)
             using var zeros = Tensor.Zeros(x.Backend, new Shape(b, 1, Config.EmbedDim), x.DType);
             var cls = Fn.Add(Variable.Constant(zeros), ClassToken);
             foreach (var block in _classBlocks) cls = block.ForwardClass(x, cls, valid);
