@@ -23,7 +23,12 @@ public sealed class Dropout(double p, ulong seed = 0) : Module
     public Variable Forward(Variable x)
     {
         if (!Training || P == 0) return x;
-        ulong s = _seed ^ (0x9E3779B97F4A7C15UL * ++_calls);
-        return Fn.Dropout(x, P, training: true, s);
+        return Fn.Dropout(x, P, training: true, NextSeed());
     }
+
+    /// <summary>
+    /// The next mask seed of this module's stream (what <see cref="Forward"/> uses), for ops that apply
+    /// the dropout themselves (the fused attention's weight dropout).
+    /// </summary>
+    public ulong NextSeed() => _seed ^ (0x9E3779B97F4A7C15UL * ++_calls);
 }

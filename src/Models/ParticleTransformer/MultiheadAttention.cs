@@ -1,4 +1,3 @@
-using Hep.Models.Common;
 using Hep.Models.Nn;
 
 namespace Hep.Models.ParticleTransformer;
@@ -68,11 +67,11 @@ public sealed class MultiheadAttention : Module
 
     private Variable Attend(Variable q, Variable k, Variable v, Variable? bias, Tensor? keyPaddingMask)
     {
-        // The fused kernel has no dropout on the attention weights: the composed path serves training with p > 0.
+        // Training: the fused kernel drops attention weights itself (a fresh seed from the dropout module per call).
         using var mask = keyPaddingMask is null ? null
             : keyPaddingMask.DType == q.DType ? keyPaddingMask.Alias() : TensorOps.Cast(keyPaddingMask, q.DType);
         return Training && _weightDropout.P > 0
-            ? AttentionOps.Attention(q, k, v, bias, mask, _weightDropout)
+            ? Fn.Attention(q, k, v, bias, mask, _weightDropout.P, _weightDropout.NextSeed())
             : Fn.Attention(q, k, v, bias, mask);
     }
 
