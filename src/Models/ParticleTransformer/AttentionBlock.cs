@@ -56,8 +56,9 @@ public sealed class AttentionBlock : Module
     public Variable ForwardPacked(Variable x, Variable? bias, Tensor keyPaddingMask, PackedRows rows)
     {
         var h = _preAttnNorm.Forward(x);
-        var attended = _attention.ForwardPacked(h, bias, keyPaddingMask, rows);
-        return FeedForward(AttentionResidual(attended, x));
+        // out_proj, c_attn and the head/dim transposition in one (folded) projection.
+        var attended = _attention.ForwardPacked(h, bias, keyPaddingMask, rows, HeadScale);
+        return FeedForward(Fn.Add(_dropout.Forward(_postAttnNorm.Forward(attended)), x));
     }
 
     /// <summary>Class-attention block: cls (B, 1, E) attends to [cls; x]; keyPaddingMask (B, N) covers x only.</summary>

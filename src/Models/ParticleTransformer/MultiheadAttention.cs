@@ -49,20 +49,27 @@ public sealed class MultiheadAttention : Module
 
     /// <summary>
     /// Self-attention of packed particle rows: h (R, E) real rows of the jets described by
-    /// <paramref name="rows"/>, bias (B, H, N, N) or null, keyPaddingMask (B, N) with 1 = valid → (R, E)
-    /// after out_proj. One in_proj GEMM over the real rows; q, k, v are scattered to (B, H, N, D) (zeros in
-    /// padded slots, which are masked keys and discarded queries) for attention only.
+    /// <paramref name="rows"/>, bias (B, H, N, N) or null, keyPaddingMask (B, N) with 1 = valid → (R, E).
+    /// One in_proj GEMM over the real rows; q, k, v are gathered straight into (B, H, N, D) (zeros in
+    /// padded slots, which are masked keys and discarded queries). With <paramref name="headScale"/>
+    /// (weaver Block's c_attn) the output is out_proj followed by the per-head scale and head/dim
+    /// transposition, out[d·H + h] = c[h]·(x·Wᵀ + b)[h·D + d], folded into out_proj's weight rows and bias
+    /// (E × E work instead of a pass over the activations).
     /// </summary>
-    public Variable ForwardPacked(Variable h, Variable? bias, Tensor keyPaddingMask, PackedRows rows)
+    public Variable ForwardPacked(Variable h, Variable? bias, Tensor keyPaddingMask, PackedRows rows, Variable? headScale = null)
     {
-        int b = rows.Batch, n = rows.Slots, e = EmbedDim;
-        var qkv = rows.Unpack(Fn.Linear(h, InProjWeight, InProjBias)); // (B, N, 3E)
-        var q = SplitHeads(Fn.Slice(qkv, 2, 0, e));
-        var k = SplitHeads(Fn.Slice(qkv, 2, e, e));
-        var v = SplitHeads(Fn.Slice(qkv, 2, 2 * e, e));
-        var attended = Attend(q, k, v, bias, keyPaddingMask);           // (B, H, N, D)
-        var merged = Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b * n, e);
-        return _outProj.Forward(rows.Pack(merged));
+        var qkv = Fn.Linear(h, InProjWeight, InProjBias); // (R, 3E)
+        var q = rows.UnpackHeads(qkv, 3, 0, Heads);        // (B, H, N, D)
+        var k = rows.UnpackHeads(qkv, 3, 1, Heads);
+        var v = rows.UnpackHeads(qkv, 3, 2, Heads);
+        var merged = rows.PackHeads(Attend(q, k, v, bias, keyPaddingMask)); // (R, E)
+        if (headScale is null) return _outProj.Forward(merged);
+        int d = HeadDim;
+        var weight = Fn.Mul(Fn.Reshape(_outProj.Weight, Heads, d, EmbedDim), Fn.Reshape(headScale, Heads, 1, 1));
+        var bias2 = Fn.Mul(Fn.Reshape(_outProj.Bias!, Heads, d), Fn.Reshape(headScale, Heads, 1));
+        return Fn.Linear(merged,
+            Fn.Reshape(Fn.Permute(weight, 1, 0, 2), EmbedDim, EmbedDim),
+            Fn.Reshape(Fn.Permute(bias2, 1, 0), EmbedDim));
     }
 
     private Variable Attend(Variable q, Variable k, Variable v, Variable? bias, Tensor? keyPaddingMask)

@@ -13,6 +13,8 @@ namespace Hep.Models.ParticleTransformer;
 public sealed class PackedRows : IDisposable
 {
     private readonly Tensor _real, _scatter;
+    private readonly Dictionary<(int Parts, int Part, int Heads), Tensor> _headScatter = [];
+    private readonly Dictionary<int, Tensor> _headGather = [];
 
     private PackedRows(int b, int n, int[] real, int[] scatter, IBackend backend)
     {
@@ -72,9 +74,76 @@ public sealed class PackedRows : IDisposable
         return Fn.Reshape(Fn.IndexSelect(withZero, 0, _scatter), Batch, Slots, c);
     }
 
+    /// <summary>
+    /// Packed rows (R, P·H·D) holding P parts (q, k, v) of H heads each → part <paramref name="part"/>
+    /// in the attention layout (B, H, N, D), contiguous, zeros in padded slots. One row gather of D-wide
+    /// rows replaces the scatter to slots followed by the head transposition copy.
+    /// </summary>
+    public Variable UnpackHeads(Variable packed, int parts, int part, int heads)
+    {
+        int d = packed.Shape[^1] / (parts * heads);
+        if (packed.Shape != new Shape(Count, parts * heads * d)) throw new ArgumentException($"PackedRows: {packed.Shape} is not (R = {Count}, {parts}·{heads}·D)");
+        using var zero = Tensor.Zeros(packed.Backend, new Shape(1, d), packed.DType);
+        var rows = Fn.Concat([Fn.Reshape(packed, Count * parts * heads, d), Variable.Constant(zero)], 0);
+        return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsScatter(parts, part, heads)), Batch, heads, Slots, d);
+    }
+
+    /// <summary>Attention layout (B, H, N, D) → the real rows (R, H·D) (heads concatenated in order).</summary>
+    public Variable PackHeads(Variable dense)
+    {
+        int h = dense.Shape[1], d = dense.Shape[3];
+        if (dense.Shape != new Shape(Batch, h, Slots, d)) throw new ArgumentException($"PackedRows: {dense.Shape} is not (B = {Batch}, H, N = {Slots}, D)");
+        var rows = Fn.Reshape(dense, Batch * h * Slots, d);
+        return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsGather(h)), Count, h * d);
+    }
+
+    // Row (b, h, n) of part s ← packed row r(b, n)·P·H + s·H + h of the (R·P·H, D) view; padded slots ← the zero row R·P·H.
+    private Tensor HeadsScatter(int parts, int part, int heads)
+    {
+        var key = (parts, part, heads);
+        if (_headScatter.TryGetValue(key, out var cached)) return cached;
+        var map = new int[Batch * heads * Slots];
+        var dense = _scatter.ToArray<int>();
+        int zeroRow = Count * parts * heads;
+        for (int b = 0; b < Batch; b++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                for (int n = 0; n < Slots; n++)
+                {
+                    int r = dense[b * Slots + n];
+                    map[(b * heads + h) * Slots + n] = r == Count ? zeroRow : (r * parts + part) * heads + h;
+                }
+            }
+        }
+        var index = Tensor.FromArray<int>(_real.Backend, map, new Shape(map.Length)).DetachFromScope();
+        _headScatter[key] = index;
+        return index;
+    }
+
+    // Packed row (r, h) ← row (b·H + h)·N + n of the (B·H·N, D) view, for real row r = (b, n).
+    private Tensor HeadsGather(int heads)
+    {
+        if (_headGather.TryGetValue(heads, out var cached)) return cached;
+        var real = _real.ToArray<int>();
+        var map = new int[Count * heads];
+        for (int r = 0; r < Count; r++)
+        {
+            int b = real[r] / Slots, n = real[r] % Slots;
+            for (int h = 0; h < heads; h++) map[r * heads + h] = (b * heads + h) * Slots + n;
+        }
+        var index = Tensor.FromArray<int>(_real.Backend, map, new Shape(map.Length)).DetachFromScope();
+        _headGather[heads] = index;
+        return index;
+    }
+
     public void Dispose()
     {
         _real.Dispose();
         _scatter.Dispose();
+        foreach (var t in _headScatter.Values) t.Dispose();
+        foreach (var t in _headGather.Values) t.Dispose();
+        _headScatter.Clear();
+        _headGather.Clear();
     }
 }
