@@ -225,4 +225,25 @@ public class CpuFastPathTests
             TensorAssert.Close(all.AsSpan(offset, rows * n).ToArray().Select(v => (double)v).ToArray(), expect, 1e-9, 2e-6, $"n = {n}, offset {offset}");
         }
     }
+
+    // The composite top-K (float32, K ≤ 16, two queries interleaved) on tie-heavy quantized points:
+    // every K from 1 to 16, odd and even real-query counts per tile, padding scattered and at the end.
+    [Test]
+    public void KnnCompositeTopKMatchesExactReference([Values(1, 2, 7, 8, 9, 15, 16)] int k)
+    {
+        var backend = CpuBackend.Shared;
+        const int b = 3, c = 2, n = 45;
+        var pts = KnnKernelTests.Quantized(60 + k, b * c * n).Select(v => Math.Round(v * 16) / 16).ToArray();   // coarse grid: many ties
+        var maskData = new double[b * n];
+        for (int j = 0; j < n; j++)
+        {
+            maskData[j] = 1;                               // jet 0: all real
+            maskData[n + j] = j % 5 == 3 ? 0 : 1;          // jet 1: scattered padding (odd real counts per tile)
+            maskData[2 * n + j] = j < 27 ? 1 : 0;          // jet 2: padding at the end
+        }
+        using var points = Tensor.FromArray<float>(backend, pts.Select(v => (float)v).ToArray(), new Shape(b, c, n));
+        using var mask = Tensor.FromArray<float>(backend, maskData.Select(v => (float)v).ToArray(), new Shape(b, n));
+        using var idx = TensorOps.Knn(points, mask, k);
+        Assert.That(idx.ToArray<int>(), Is.EqualTo(KnnKernelTests.ExactCoordShiftReference(pts, maskData, b, c, n, k)));
+    }
 }

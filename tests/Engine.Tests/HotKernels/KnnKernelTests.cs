@@ -11,7 +11,7 @@ public class KnnKernelTests(IBackend backend)
     /// Weaver's ParticleNet: points *= mask; knn(points + (mask == 0)·1e9), self dropped, ties to the
     /// lower index; evaluated exactly in decimal (coordinates are multiples of 1/1024, exact everywhere).
     /// </summary>
-    private static int[] ExactCoordShiftReference(double[] pts, double[]? mask, int b, int c, int n, int k)
+    internal static int[] ExactCoordShiftReference(double[] pts, double[]? mask, int b, int c, int n, int k)
     {
         var result = new int[b * n * k];
         for (int bi = 0; bi < b; bi++)
@@ -28,7 +28,7 @@ public class KnnKernelTests(IBackend backend)
         return result;
     }
 
-    private static double[] Quantized(int seed, int count) => Rand.Ints(seed, count, -511, 512).Select(v => v / 1024.0).ToArray();
+    internal static double[] Quantized(int seed, int count) => Rand.Ints(seed, count, -511, 512).Select(v => v / 1024.0).ToArray();
 
     private Tensor Make(double[] data, Shape shape, DType dtype) => dtype == DType.Float64
         ? Tensor.FromArray<double>(backend, data, shape)

@@ -15,9 +15,10 @@ namespace Hep.Kernels.Cpu.Graph;
 /// micro-kernel shape: one broadcast per query, two vector loads per channel), turns them into
 /// ranking keys ‖p_j‖² − 2·p_i·p_j (= distance − ‖p_i‖²) for a whole row of candidates (only up to
 /// the last real point); each query's running top-K list then takes only the lanes a SIMD compare
-/// finds below its current K-th key. For K ≤ SIMD width the sorted list lives in two registers
-/// (keys, indices) with branch-free shift-insertion; larger K uses the same insertion over several
-/// vectors (<see cref="TopK"/>). Candidates are visited in index order and only strictly smaller
+/// finds below its current K-th key. float32 with K ≤ 16 (AVX-512) keeps the list as 16 sorted
+/// (key, index) composites in two registers (<see cref="KnnTopK16"/>); otherwise, for K ≤ SIMD width the
+/// sorted list lives in two registers (keys, indices) with branch-free shift-insertion, and larger K
+/// uses the same insertion over several vectors (<see cref="TopK"/>). Candidates are visited in index order and only strictly smaller
 /// keys enter, so ties keep the lower index. Self, padded and tail lanes carry +∞ and never enter.
 /// Padded particles follow weaver's ParticleNet, where every coordinate of a padded point is 1e9
 /// (coord_shift); evaluated exactly, that means: a real query's padded neighbours come after all its
@@ -162,22 +163,44 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
         public void QueryTile(int i0, int rows, Span<int> result)
         {
             int k = _k, lanes = Lanes;
-            _lists.Reset();
+            bool composite = typeof(T) == typeof(float) && KnnTopK16.Supported(k);
+            if (!composite) _lists.Reset();
             // Candidates past the last real point are padded or tail lanes (+∞): never visited.
             int end = (_realEnd + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
             fixed (T* coords = _coords, baseKey = _baseKey, tile = _tile)
+            fixed (int* res = result)
             {
                 for (int j0 = 0; j0 < end; j0 += 2 * lanes) DotTile(coords, baseKey, i0, j0, tile + j0);
+                int pending = -1;   // composite path: a real row waiting for a partner (rows go in pairs)
                 for (int r = 0; r < rows; r++)
                 {
                     int i = i0 + r;
                     if (!Real[i]) continue;
                     T* row = tile + r * _stride;
                     row[i] = T.PositiveInfinity;   // self (i < N ≤ stride)
-                    if (k <= lanes) SelectRowInRegisters(r, row, end);
+                    if (composite)
+                    {
+                        if (pending < 0)
+                        {
+                            pending = r;
+                            continue;
+                        }
+                        int ia = i0 + pending;
+                        var (fa, fb) = KnnTopK16.SelectPair((float*)(tile + pending * _stride), (float*)row, end, k, res + ia * k, res + i * k);
+                        PadWithPadded(res + ia * k, fa);
+                        PadWithPadded(res + i * k, fb);
+                        pending = -1;
+                    }
+                    else if (k <= lanes) SelectRowInRegisters(r, row, end);
                     else SelectRow(r, row, end);
                 }
+                if (pending >= 0)
+                {
+                    int ia = i0 + pending;
+                    PadWithPadded(res + ia * k, KnnTopK16.Select((float*)(tile + pending * _stride), end, k, res + ia * k));
+                }
             }
+            if (composite) return;
             for (int r = 0; r < rows; r++)
             {
                 int i = i0 + r;
@@ -187,6 +210,13 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 // Padded points (all at the same distance, beyond every real one) in index order.
                 for (int p = 0; count < k; p++) dst[count++] = _padded[p];
             }
+        }
+
+        // Fills a result row after its found real neighbours with the padded points (all at the same
+        // distance, beyond every real one) in index order.
+        private void PadWithPadded(int* dst, int found)
+        {
+            for (int p = 0; found < _k; p++) dst[found++] = _padded[p];
         }
 
         // tile[r·stride + 0 .. 2L) = base[j0 ..] − 2·Σ_c p[c, i0 + r]·p[c, j0 ..]: the shared 8 × 2-vector register tile.
