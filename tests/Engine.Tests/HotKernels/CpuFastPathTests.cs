@@ -246,4 +246,60 @@ public class CpuFastPathTests
         using var idx = TensorOps.Knn(points, mask, k);
         Assert.That(idx.ToArray<int>(), Is.EqualTo(KnnKernelTests.ExactCoordShiftReference(pts, maskData, b, c, n, k)));
     }
+
+    // Non-finite coordinates: distances that are NaN or +∞ rank after the padded points, by index; a
+    // query with such a coordinate takes the padded points, then the other real points, by index.
+    // Composite (float32, K ≤ 16), register (float64) and multi-vector (float32, K = 20) paths.
+    [TestCase(DType.Float32, 4)]
+    [TestCase(DType.Float32, 16)]
+    [TestCase(DType.Float32, 20)]
+    [TestCase(DType.Float64, 5)]
+    [TestCase(DType.Float64, 16)]
+    public void KnnRanksNonFiniteDistancesAfterPaddedPoints(DType dtype, int k)
+    {
+        var backend = CpuBackend.Shared;
+        const int b = 2, c = 3, n = 40;
+        var pts = KnnKernelTests.Quantized(90 + k, b * c * n);
+        var maskData = new double[b * n];
+        for (int j = 0; j < n; j++)
+        {
+            maskData[j] = 1;
+            maskData[n + j] = j % 4 == 1 ? 0 : 1;
+        }
+        pts[(0 * c + 1) * n + 5] = double.NaN;
+        pts[(0 * c + 0) * n + 9] = double.PositiveInfinity;
+        pts[(1 * c + 2) * n + 2] = double.NegativeInfinity;
+        pts[(1 * c + 0) * n + 7] = double.NaN;
+        pts[(1 * c + 1) * n + 13] = double.NaN;   // a padded slot: ignored
+        bool Finite(int bi, int j) => Enumerable.Range(0, c).All(ch => double.IsFinite(pts[(bi * c + ch) * n + j]));
+        using var points = dtype == DType.Float64
+            ? Tensor.FromArray<double>(backend, pts, new Shape(b, c, n))
+            : Tensor.FromArray<float>(backend, pts.Select(v => (float)v).ToArray(), new Shape(b, c, n));
+        using var mask = dtype == DType.Float64
+            ? Tensor.FromArray<double>(backend, maskData, new Shape(b, n))
+            : Tensor.FromArray<float>(backend, maskData.Select(v => (float)v).ToArray(), new Shape(b, n));
+        using var idx = TensorOps.Knn(points, mask, k);
+        var got = idx.ToArray<int>();
+        int checkedRows = 0;
+        for (int bi = 0; bi < b; bi++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (maskData[bi * n + i] == 0) continue;
+                var real = Enumerable.Range(0, n).Where(j => j != i && maskData[bi * n + j] != 0).ToList();
+                var padded = Enumerable.Range(0, n).Where(j => maskData[bi * n + j] == 0);
+                IEnumerable<int> expect;
+                if (!Finite(bi, i)) expect = padded.Concat(real);
+                else
+                {
+                    double Dist(int j) => Enumerable.Range(0, c).Sum(ch => Math.Pow(pts[(bi * c + ch) * n + i] - pts[(bi * c + ch) * n + j], 2));
+                    var near = real.Where(j => Finite(bi, j)).OrderBy(Dist).ThenBy(j => j);
+                    expect = near.Concat(padded).Concat(real.Where(j => !Finite(bi, j)));
+                }
+                Assert.That(got.AsSpan((bi * n + i) * k, k).ToArray(), Is.EqualTo(expect.Take(k).ToArray()), $"jet {bi}, query {i}");
+                checkedRows++;
+            }
+        }
+        Assert.That(checkedRows, Is.EqualTo(n + n - n / 4));
+    }
 }

@@ -24,6 +24,9 @@ namespace Hep.Kernels.Cpu.Graph;
 /// (coord_shift); evaluated exactly, that means: a real query's padded neighbours come after all its
 /// real ones, in index order; a padded query takes the other padded points first (distance 0, index
 /// order), then real points by ‖p_j‖² − 2e9·Σ_c p_j,c (its exact distance ordering, in float64).
+/// Non-finite coordinates (NaN, ±∞, or |x| large enough that ‖p‖² overflows) give non-finite
+/// distances, which rank after the padded points, in index order; a query with such a coordinate takes
+/// the padded points, then the other real points, in index order.
 /// Thread mapping: one job per (jet, block of 64 queries); the jet scratch is reused while
 /// consecutive jobs stay in the same jet. Deterministic (no cross-thread reduction).
 /// </summary>
@@ -84,6 +87,7 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
         private readonly int _c, _n, _k, _stride;
         private readonly T[] _coords;     // (C, stride) zero-padded coordinates of real points
         private readonly T[] _baseKey;    // ‖p_j‖² for real j < N, +∞ otherwise (stride)
+        private readonly T[] _realMask;   // all-ones bits for real j < N, zero otherwise (stride)
         private readonly T[] _tile;       // Rows × stride ranking keys of the current query tile
         private readonly TopK _lists;     // the running top-K of each tile row
         private readonly int[] _padded;   // indices of the padded points of the loaded jet, ascending
@@ -100,6 +104,7 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             _stride = (n + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes);
             _coords = ArrayPool<T>.Shared.Rent(Math.Max(c, 1) * _stride);
             _baseKey = ArrayPool<T>.Shared.Rent(_stride);
+            _realMask = ArrayPool<T>.Shared.Rent(_stride);
             _tile = ArrayPool<T>.Shared.Rent(Rows * _stride);
             _lists = new TopK(Rows, k);
             Real = new bool[n];
@@ -129,23 +134,31 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 }
                 else _padded[_paddedCount++] = j;
             }
-            var norms = _baseKey.AsSpan(0, _stride);
-            norms.Clear();
-            for (int ch = 0; ch < _c; ch++)
+            // Real lanes all-ones, padded and tail lanes zero: coordinates are masked with one AND, so a
+            // padded point's stored values (zeros, 1e9, NaN, anything) never reach the dot products.
+            var realBits = Vector512<T>.AllBitsSet.GetElement(0);
+            for (int j = 0; j < _stride; j++) _realMask[j] = j < _n && Real[j] ? realBits : T.Zero;
+            int lanes = Lanes, full = _n / lanes * lanes;
+            fixed (T* coords = _coords, norms = _baseKey, realMask = _realMask)
             {
-                var src = points.AsSpan(pointsOffset + ch * _n, _n);
-                var dst = _coords.AsSpan(ch * _stride, _stride);
-                for (int j = 0; j < _n; j++) dst[j] = Real[j] ? src[j] : T.Zero;
-                dst[_n..].Clear();
-                for (int j = 0; j < _stride; j += Lanes)
+                new Span<T>(norms, _stride).Clear();
+                for (int ch = 0; ch < _c; ch++)
                 {
-                    var v = Vector512.Create<T>(dst.Slice(j, Lanes));
-                    TileKernels<T>.Fma(v, v, Vector512.Create<T>(norms.Slice(j, Lanes))).CopyTo(norms.Slice(j, Lanes));
+                    var src = points.AsSpan(pointsOffset + ch * _n, _n);
+                    T* dst = coords + ch * _stride;
+                    for (int j = 0; j < full; j += lanes)
+                        (Vector512.Create<T>(src.Slice(j, lanes)) & Vector512.Load(realMask + j)).Store(dst + j);
+                    for (int j = full; j < _stride; j++) dst[j] = j < _n && Real[j] ? src[j] : T.Zero;
+                    for (int j = 0; j < _stride; j += lanes)
+                    {
+                        var v = Vector512.Load(dst + j);
+                        TileKernels<T>.Fma(v, v, Vector512.Load(norms + j)).Store(norms + j);
+                    }
                 }
-            }
-            for (int j = 0; j < _stride; j++)
-            {
-                if (j >= _n || !Real[j]) norms[j] = T.PositiveInfinity;
+                for (int j = 0; j < _stride; j++)
+                {
+                    if (j >= _n || !Real[j]) norms[j] = T.PositiveInfinity;
+                }
             }
         }
 
@@ -176,6 +189,13 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 {
                     int i = i0 + r;
                     if (!Real[i]) continue;
+                    if (!T.IsFinite(baseKey[i]))
+                    {
+                        // A query with a non-finite coordinate is at a non-finite distance from every
+                        // point (its keys omit the +∞ ‖p_i‖², so they would not show it): no list.
+                        if (composite) Complete(res + i * k, 0, i);
+                        continue;
+                    }
                     T* row = tile + r * _stride;
                     row[i] = T.PositiveInfinity;   // self (i < N ≤ stride)
                     if (composite)
@@ -187,8 +207,8 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                         }
                         int ia = i0 + pending;
                         var (fa, fb) = KnnTopK16.SelectPair((float*)(tile + pending * _stride), (float*)row, end, k, res + ia * k, res + i * k);
-                        PadWithPadded(res + ia * k, fa);
-                        PadWithPadded(res + i * k, fb);
+                        Complete(res + ia * k, fa, ia);
+                        Complete(res + i * k, fb, i);
                         pending = -1;
                     }
                     else if (k <= lanes) SelectRowInRegisters(r, row, end);
@@ -197,7 +217,7 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (pending >= 0)
                 {
                     int ia = i0 + pending;
-                    PadWithPadded(res + ia * k, KnnTopK16.Select((float*)(tile + pending * _stride), end, k, res + ia * k));
+                    Complete(res + ia * k, KnnTopK16.Select((float*)(tile + pending * _stride), end, k, res + ia * k), ia);
                 }
             }
             if (composite) return;
@@ -205,18 +225,23 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
             {
                 int i = i0 + r;
                 if (!Real[i]) continue;
-                var dst = result.Slice(i * k, k);
-                int count = _lists.CopyTo(r, dst);
-                // Padded points (all at the same distance, beyond every real one) in index order.
-                for (int p = 0; count < k; p++) dst[count++] = _padded[p];
+                fixed (int* dst = result.Slice(i * k, k)) Complete(dst, _lists.CopyTo(r, new Span<int>(dst, k)), i);
             }
         }
 
-        // Fills a result row after its found real neighbours with the padded points (all at the same
-        // distance, beyond every real one) in index order.
-        private void PadWithPadded(int* dst, int found)
+        // Completes query i's row after its `found` real neighbours with finite keys: first the padded
+        // points (all at the same distance, beyond every real one) in index order, then (only when
+        // coordinates are not finite) the real points whose key is NaN or +∞, which never enter a list,
+        // in index order.
+        private void Complete(int* dst, int found, int i)
         {
-            for (int p = 0; found < _k; p++) dst[found++] = _padded[p];
+            int real = found;
+            for (int p = 0; found < _k && p < _paddedCount; p++) dst[found++] = _padded[p];
+            for (int j = 0; found < _k; j++)
+            {
+                if (j == i || !Real[j] || new ReadOnlySpan<int>(dst, real).Contains(j)) continue;
+                dst[found++] = j;
+            }
         }
 
         // tile[r·stride + 0 .. 2L) = base[j0 ..] − 2·Σ_c p[c, i0 + r]·p[c, j0 ..]: the shared 8 × 2-vector register tile.
@@ -312,7 +337,8 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                     sum += x;
                     sq += x * x;
                 }
-                real.Add((sq - 2 * PaddedCoordinate * sum, j));
+                double key = sq - 2 * PaddedCoordinate * sum;
+                real.Add((double.IsNaN(key) ? double.PositiveInfinity : key, j));   // NaN last (double.CompareTo puts it first)
             }
             real.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.J.CompareTo(b.J));
             return real.ConvertAll(t => t.J).ToArray();
@@ -322,6 +348,7 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
         {
             ArrayPool<T>.Shared.Return(_coords);
             ArrayPool<T>.Shared.Return(_baseKey);
+            ArrayPool<T>.Shared.Return(_realMask);
             ArrayPool<T>.Shared.Return(_tile);
         }
     }

@@ -15,9 +15,9 @@ namespace Hep.Kernels.Cpu.Graph;
 ///   L'[i] = min(L[i], max(c, L[i − 1]))   (L[−1] = 0)
 /// keeps L sorted and equals L when c is not below L[15], so the survivors of a block need no
 /// re-check after each insertion: two lane shifts (VALIGNQ), two max, two min.
-/// Candidates are taken 16 at a time: their composites are built in registers, compared with the
-/// current K-th composite (capped below ord(+∞), so self, padded and tail lanes, which carry +∞, never
-/// enter), and only the lanes below it are inserted.
+/// Candidates are taken 16 at a time: their float keys are compared with the current K-th key (+∞
+/// while the list is short, so self, padded and tail lanes, which carry +∞, and NaN keys never enter);
+/// only blocks with survivors build composites, and only the surviving lanes are inserted.
 /// </summary>
 internal static unsafe class KnnTopK16
 {
@@ -47,12 +47,15 @@ internal static unsafe class KnnTopK16
         var a1 = a0;
         var b0 = a0;
         var b1 = a0;
-        var index0 = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
-        var index1 = index0 + Vector512.Create(8UL);
-        var step = Vector512.Create((ulong)L);
+        var sequence = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         var pick = Vector512.Create((ulong)((k - 1) & 7));
         bool high = k > 8;
         var floor = Vector512.Create(InfinityFloor);
+        // The K-th key as a float (+∞ while fewer than K are held): a candidate survives a block when
+        // key < threshold. Candidates come in index order, after every held one, so this float compare
+        // is exactly the composite compare (an equal key has the higher index and loses); NaN never passes.
+        var ta = Vector512.Create(float.PositiveInfinity);
+        var tb = ta;
         // Each query's block composites, then one ulong.MaxValue (the no-op insertion).
         ulong* blockA = stackalloc ulong[L + 1];
         ulong* blockB = stackalloc ulong[L + 1];
@@ -60,16 +63,15 @@ internal static unsafe class KnnTopK16
         blockB[L] = ulong.MaxValue;
         for (int j0 = 0; j0 < count; j0 += L)
         {
-            // Thresholds: the K-th composite, capped at the +∞ floor.
-            var ta = Vector512.Min(Avx512F.PermuteVar8x64(high ? a1 : a0, pick), floor);
-            var tb = Vector512.Min(Avx512F.PermuteVar8x64(high ? b1 : b0, pick), floor);
-            var (ca0, ca1) = Composites(Vector512.Load(keysA + j0), index0, index1);
-            var (cb0, cb1) = Composites(Vector512.Load(keysB + j0), index0, index1);
-            index0 += step;
-            index1 += step;
-            uint bitsA = Survivors(ca0, ca1, ta);
-            uint bitsB = Survivors(cb0, cb1, tb);
+            var ka = Vector512.Load(keysA + j0);
+            var kb = Vector512.Load(keysB + j0);
+            uint bitsA = (uint)Vector512.LessThan(ka, ta).ExtractMostSignificantBits();
+            uint bitsB = (uint)Vector512.LessThan(kb, tb).ExtractMostSignificantBits();
             if ((bitsA | bitsB) == 0) continue;
+            var index0 = sequence + Vector512.Create((ulong)j0);
+            var index1 = index0 + Vector512.Create(8UL);
+            var (ca0, ca1) = Composites(ka, index0, index1);
+            var (cb0, cb1) = Composites(kb, index0, index1);
             ca0.Store(blockA);
             ca1.Store(blockA + 8);
             cb0.Store(blockB);
@@ -84,15 +86,23 @@ internal static unsafe class KnnTopK16
                 Insert(ref a0, ref a1, Vector512.Create(blockA[ia]));
                 Insert(ref b0, ref b1, Vector512.Create(blockB[ib]));
             }
+            ta = Threshold(high ? a1 : a0, pick, floor);
+            tb = Threshold(high ? b1 : b0, pick, floor);
         }
         return (Write(a0, a1, k, floor, dstA), dstB is null ? 0 : Write(b0, b1, k, floor, dstB));
     }
 
-    // Lanes of (c0, c1) below the threshold, as 16 bits.
+    // The key of composite lane `pick` of half, capped at +∞ (an empty slot reads as +∞), in all 16 lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Survivors(Vector512<ulong> c0, Vector512<ulong> c1, Vector512<ulong> threshold) =>
-        (uint)Vector512.LessThan(c0, threshold).ExtractMostSignificantBits()
-        | ((uint)Vector512.LessThan(c1, threshold).ExtractMostSignificantBits() << 8);
+    private static Vector512<float> Threshold(Vector512<ulong> half, Vector512<ulong> pick, Vector512<ulong> floor)
+    {
+        var t = Vector512.Min(Avx512F.PermuteVar8x64(half, pick), floor);
+        var ord = Avx512F.ConvertToVector256UInt32(Vector512.ShiftRightLogical(t, 32)).AsInt32();
+        var ord16 = Vector512.Create(ord, ord);
+        // Inverse of ord: a set top bit (positive float) clears it; a clear one (negative float) flips every bit.
+        var bits = ord16 ^ (~Vector512.ShiftRightArithmetic(ord16, 31) | Vector512.Create(int.MinValue));
+        return bits.AsSingle();
+    }
 
     // The list's first k indices (low halves), up to the last finite entry; returns how many.
     private static int Write(Vector512<ulong> l0, Vector512<ulong> l1, int k, Vector512<ulong> floor, int* dst)
