@@ -125,6 +125,55 @@ public class AttentionKernelTests(IBackend backend)
         }
     });
 
+    // Jets padded at the end, as real jets are (the CPU kernel skips keys after the last valid one):
+    // real lengths 1, 15, 16, 17, 33 and all 40 keys (vector and tile boundaries in float32 and float64),
+    // plus one jet with holes before its last valid key; output and log-sum-exp vs float64.
+    [TestCase(DType.Float32, 16)]
+    [TestCase(DType.Float32, 32)]
+    [TestCase(DType.Float64, 5)]
+    [TestCase(DType.Float64, 8)]
+    public void TailPaddedJetsMatchHostReference(DType dtype, int d) => NotImplementedGuard.Run(backend, () =>
+    {
+        const int h = 2, nq = 13, nk = 40;
+        int[] real = [1, 15, 16, 17, 33, 40, 30];
+        int b = real.Length;
+        var q = Rand.Doubles(61, b * h * nq * d, -2, 2);
+        var k = Rand.Doubles(62, b * h * nk * d, -2, 2);
+        var v = Rand.Doubles(63, b * h * nk * d);
+        var bias = Rand.Doubles(64, b * h * nq * nk, -3, 3);
+        var mask = new double[b * nk];
+        for (int bi = 0; bi < b; bi++)
+            for (int j = 0; j < real[bi]; j++) mask[bi * nk + j] = 1;
+        mask[(b - 1) * nk + 3] = mask[(b - 1) * nk + 17] = 0;   // holes before the last valid key
+        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
+        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
+        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
+        using var bt = Make(bias, new Shape(b, h, nq, nk), dtype);
+        using var mt = Make(mask, new Shape(b, nk), dtype);
+        using var output = TensorOps.Attention(qt, kt, vt, bt, mt, out var lse);
+        using (lse)
+        {
+            double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
+            TensorAssert.Close(output, HostAttention(q, k, v, bias, mask, b, h, nq, nk, d), tol, 1e-4, "attention output");
+            TensorAssert.Close(lse, HostLogSumExp(q, k, bias, mask, b, h, nq, nk, d), tol, 1e-5, "log-sum-exp");
+        }
+    });
+
+    private static double[] HostLogSumExp(double[] q, double[] k, double[] bias, double[] mask, int b, int h, int nq, int nk, int d)
+    {
+        var lse = new double[b * h * nq];
+        double scale = 1 / Math.Sqrt(d);
+        for (int row = 0; row < b * h * nq; row++)
+        {
+            int bh = row / nq, bi = bh / h;
+            var logits = Enumerable.Range(0, nk).Where(j => mask[bi * nk + j] != 0).Select(j =>
+                Enumerable.Range(0, d).Sum(c => q[row * d + c] * k[(bh * nk + j) * d + c]) * scale + bias[row * nk + j]).ToArray();
+            double m = logits.Max();
+            lse[row] = m + Math.Log(logits.Sum(x => Math.Exp(x - m)));
+        }
+        return lse;
+    }
+
     [Test]
     public void QueryWithoutValidKeysGetsZerosAndMinusInfinityLse() => NotImplementedGuard.Run(backend, () =>
     {

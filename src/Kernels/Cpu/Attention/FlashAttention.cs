@@ -7,20 +7,20 @@ using Hep.Engine.Ops;
 namespace Hep.Kernels.Cpu.Attention;
 
 /// <summary>
-/// Fused attention out = softmax(scale·q·kᵀ + bias + mask)·v, forward and backward, without the
-/// (B, H, Nq, Nk) probability matrix. Shapes: q (B, H, Nq, D); k, v (B, H, Nk, D); bias (B, H, Nq, Nk)
-/// or null; keyPaddingMask (B, Nk) (1 valid, 0 padded → −∞) or null; logSumExp (B, H, Nq).
-/// Thread mapping: one job per (b, h). The job packs kᵀ and vᵀ (D × Nk', for score tiles) and k, v
-/// rows padded to D' = D rounded up to the SIMD width (for P·V, dS·K) into scratch, then walks query
-/// tiles of 8 rows; per tile, key blocks of 8 SIMD vectors (128 keys in float32) are scored in
-/// 8 × 2-vector register tiles (<see cref="TileKernels{T}"/>).
-/// Forward (online softmax): per block, m' = max(m, rowmax S), P = exp(S − m'), l = l·e^{m−m'} + ΣP,
-/// O = O·e^{m−m'} + P·V; at the end O /= l and lse = m + log l (a row with no valid key: O = 0, lse = −∞).
-/// Backward (FlashAttention-2): Δ = rowsum(dO ⊙ O); per block P = exp(S − lse), dV += Pᵀ·dO,
-/// dP = dO·vᵀ, dS = P ⊙ (dP − Δ), dBias = dS, dQ += scale·dS·k, dK += scale·dSᵀ·q.
-/// dK and dV of a (b, h) belong to one job, so nothing is reduced across threads: deterministic.
+/// Fused attention out = (softmax(scale·q·kᵀ + bias + mask) ⊙ Z)·v, forward and backward, without the
+/// (B, H, Nq, Nk) probability matrix (Z: optional attention-weight dropout, keep / (1 − p) from
+/// <see cref="AttentionDropout"/>, 1 without). Shapes: q (B, H, Nq, D); k, v (B, H, Nk, D); bias
+/// (B, H, Nq, Nk) or null; keyPaddingMask (B, Nk) (1 valid, 0 padded → −∞) or null; logSumExp (B, H, Nq).
+/// Thread mapping: (b, h) pairs are handed out dynamically to one worker per core (robust to uneven
+/// jets and to a busy core); each worker packs kᵀ of its (b, h) and walks query tiles of 8 rows.
+/// Forward (<see cref="ForwardWorkspace"/>): exact softmax over all keys of the row at once,
+/// lse = m + log l (a row with no valid key: O = 0, lse = −∞); keys after the jet's last valid key are skipped.
+/// Backward (FlashAttention-2, <see cref="BackwardWorkspace"/>): Δ = rowsum(dO ⊙ O); per key block
+/// P = exp(S − lse), dV += (P ⊙ Z)ᵀ·dO, dP = dO·vᵀ, dS = P ⊙ (Z ⊙ dP − Δ), dBias = dS,
+/// dQ += scale·dS·k, dK += scale·dSᵀ·q.
+/// Every output element is written by one worker with a fixed summation order: deterministic.
 /// </summary>
-internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int Rows = TileKernels<T>.Rows;
 
@@ -37,16 +37,8 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         var lses = CpuTensor.Array<T>(lse, op);
         int outO = output.Offset, lseO = lse.Offset;
         T scaleT = T.CreateTruncating(scale);
-        CpuParallel.For(g.B * g.H, (long)g.Nq * g.Nk * (2 * g.D + 8), (s, e) =>
-        {
-            using var w = new Workspace(g, backward: false);
-            for (int bh = s; bh < e; bh++)
-            {
-                w.PackKeys(k, v, bh, bh / g.H);
-                for (int i0 = 0; i0 < g.Nq; i0 += Rows)
-                    w.ForwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, outs, outO, lses, lseO);
-            }
-        });
+        ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (2 * g.D + 8), () => new ForwardWorkspace(g),
+            (w, bh) => w.Run(q, k, v, bh, scaleT, outs, outO, lses, lseO));
     }
 
     public static void Backward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout,
@@ -56,17 +48,33 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         var g = new Geometry(q, k, bias, mask, dropout, op);
         T scaleT = T.CreateTruncating(scale);
         var grads = new Gradients(output, lse, gradOutput, gradQ, gradK, gradV, gradBias, op);
-        CpuParallel.For(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), (s, e) =>
+        ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), () => new BackwardWorkspace(g), (w, bh) =>
         {
-            using var w = new Workspace(g, backward: true);
-            for (int bh = s; bh < e; bh++)
-            {
-                w.PackKeys(k, v, bh, bh / g.H);
-                w.ClearKeyGradients();
-                for (int i0 = 0; i0 < g.Nq; i0 += Rows)
-                    w.BackwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, grads);
-                w.StoreKeyGradients(grads, bh, scaleT);
-            }
+            w.PackKeys(k, v, bh, bh / g.H);
+            w.ClearKeyGradients();
+            for (int i0 = 0; i0 < g.Nq; i0 += Rows)
+                w.BackwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, grads);
+            w.StoreKeyGradients(grads, bh, scaleT);
+        });
+    }
+
+    // Runs body(workspace, item) for item ∈ [0, count): items are claimed one at a time from a shared
+    // counter by one worker per core (each with its own workspace), inline when the work is small.
+    private static void ForEachHead<TW>(int count, long workPerItem, Func<TW> workspace, Action<TW, int> body) where TW : IDisposable
+    {
+        if (count <= 0) return;
+        int workers = (int)Math.Min(Math.Min(CpuParallel.Threads, count), Math.Max(1, count * Math.Max(workPerItem, 1) / (1 << 15)));
+        if (workers <= 1)
+        {
+            using var w = workspace();
+            for (int i = 0; i < count; i++) body(w, i);
+            return;
+        }
+        int next = -1;
+        Parallel.For(0, workers, _ =>
+        {
+            using var w = workspace();
+            for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next)) body(w, i);
         });
     }
 
@@ -91,6 +99,15 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
             Op = op;
             // Keys padded to whole score tiles (2 vectors), head dim to whole vectors.
             KeyStride = Math.Max(2 * Lanes, (Nk + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes));
+            // Per jet: one past its last valid key (keys after it are padding and are skipped).
+            LastValid = new int[B];
+            for (int b = 0; b < B; b++)
+            {
+                int last = Nk;
+                if (Mask is not null)
+                    while (last > 0 && Mask[MaskOffset + b * Nk + last - 1] == T.Zero) last--;
+                LastValid[b] = last;
+            }
             DPad = (D + Lanes - 1) / Lanes * Lanes;
         }
 
@@ -105,6 +122,7 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         public int BiasOffset { get; }
         public T[]? Mask { get; }
         public int MaskOffset { get; }
+        public int[] LastValid { get; }
         public string Op { get; }
         public bool Dropout { get; }
         public ulong DropSeed { get; }
@@ -131,18 +149,18 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         public int GradBiasOffset { get; } = gradBias?.Offset ?? 0;
     }
 
-    /// <summary>One worker's scratch panels (pooled), reused across its (b, h) jobs.</summary>
-    private sealed class Workspace : IDisposable
+    /// <summary>One backward worker's scratch panels (pooled), reused across its (b, h) jobs.</summary>
+    private sealed class BackwardWorkspace : IDisposable
     {
         private readonly Geometry _g;
         private readonly T[] _kt, _vt, _kRows, _vRows, _keyBias;   // packed keys/values of the current (b, h)
         private readonly T[] _qPanel, _qRows, _doPanel, _doRows;    // the current query tile
         private readonly T[] _scores, _dp, _acc;                     // Rows × Block scores, dP; Rows × D' accumulator
-        private readonly T[] _rowMax = new T[Rows], _rowSum = new T[Rows], _delta = new T[Rows];
+        private readonly T[] _rowMax = new T[Rows], _delta = new T[Rows];
         private readonly T[]? _dk, _dv;                              // KeyStride × D' key gradients
         private readonly List<T[]> _rented = [];
 
-        public Workspace(Geometry g, bool backward)
+        public BackwardWorkspace(Geometry g)
         {
             _g = g;
             int ks = g.KeyStride, dp = g.DPad, d = Math.Max(g.D, 1);
@@ -153,13 +171,13 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
             _qPanel = Rent(d * Rows);
             _scores = Rent(Rows * Block);
             _acc = Rent(Rows * dp);
-            _vt = backward ? Rent(d * ks) : [];
-            _qRows = backward ? Rent(Rows * dp) : [];
-            _doPanel = backward ? Rent(d * Rows) : [];
-            _doRows = backward ? Rent(Rows * dp) : [];
-            _dp = backward ? Rent(Rows * Block) : [];
-            _dk = backward ? Rent(ks * dp) : null;
-            _dv = backward ? Rent(ks * dp) : null;
+            _vt = Rent(d * ks);
+            _qRows = Rent(Rows * dp);
+            _doPanel = Rent(d * Rows);
+            _doRows = Rent(Rows * dp);
+            _dp = Rent(Rows * Block);
+            _dk = Rent(ks * dp);
+            _dv = Rent(ks * dp);
         }
 
         private T[] Rent(int length)
@@ -177,13 +195,12 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
             int nk = g.Nk, d = g.D, ks = g.KeyStride, dp = g.DPad;
             var ks_ = CpuTensor.Array<T>(k, g.Op).AsSpan(k.Offset + bh * nk * d, nk * d);
             var vs = CpuTensor.Array<T>(v, g.Op).AsSpan(v.Offset + bh * nk * d, nk * d);
-            bool backward = _vt.Length > 0;
-            for (int j = 0; j < nk; j++)
+                        for (int j = 0; j < nk; j++)
             {
                 for (int c = 0; c < d; c++)
                 {
                     _kt[c * ks + j] = ks_[j * d + c];
-                    if (backward) _vt[c * ks + j] = vs[j * d + c];
+                    _vt[c * ks + j] = vs[j * d + c];
                 }
                 ks_.Slice(j * d, d).CopyTo(_kRows.AsSpan(j * dp, d));
                 vs.Slice(j * d, d).CopyTo(_vRows.AsSpan(j * dp, d));
@@ -243,59 +260,6 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
                 else
                 {
                     AddInPlace(row, kb);
-                }
-            }
-        }
-
-        public void ForwardTile(Tensor q, int bh, int i0, int rows, T scale, T[] outs, int outO, T[] lses, int lseO)
-        {
-            var g = _g;
-            int dp = g.DPad, ks = g.KeyStride;
-            PackQueries(CpuTensor.Array<T>(q, g.Op), q.Offset + (bh * g.Nq + i0) * g.D, rows, scale, _qPanel, null);
-            _rowMax.AsSpan().Fill(T.NegativeInfinity);
-            _rowSum.AsSpan().Clear();
-            _acc.AsSpan(0, Rows * dp).Clear();
-            for (int j0 = 0; j0 < ks; j0 += Block)
-            {
-                int width = Math.Min(Block, ks - j0);
-                ScoreBlock(_qPanel, _kt, j0, width, _scores);
-                AddBias(bh, i0, rows, j0, width);
-                for (int r = 0; r < Rows; r++)
-                {
-                    var row = _scores.AsSpan(r * Block, width);
-                    T blockMax = r < rows ? Max(row) : T.NegativeInfinity;
-                    T m = T.Max(_rowMax[r], blockMax);
-                    if (T.IsNegativeInfinity(m))
-                    {
-                        row.Clear();   // no valid key yet: contributes nothing
-                        continue;
-                    }
-                    T sum = ExpShifted(row, m);
-                    if (g.Dropout) DropWeights(row, AttentionDropout.RowKey(g.DropSeed, bh * g.Nq + i0 + r), j0, g.DropThreshold, g.KeepScale);
-                    T correction = T.Exp(_rowMax[r] - m);
-                    _rowSum[r] = _rowSum[r] * correction + sum;
-                    if (correction != T.One) Scale(_acc.AsSpan(r * dp, dp), correction);
-                    _rowMax[r] = m;
-                }
-                fixed (T* p = _scores, vr = _vRows, acc = _acc)
-                    TileKernels<T>.RowsTimesMatrix(width, p, Block, vr + j0 * dp, dp, dp, acc, dp);
-            }
-            for (int r = 0; r < rows; r++)
-            {
-                int i = i0 + r;
-                var dst = outs.AsSpan(outO + (bh * g.Nq + i) * g.D, g.D);
-                T l = _rowSum[r];
-                if (l > T.Zero)
-                {
-                    T inv = T.One / l;
-                    var src = _acc.AsSpan(r * dp, g.D);
-                    for (int c = 0; c < g.D; c++) dst[c] = src[c] * inv;
-                    lses[lseO + bh * g.Nq + i] = _rowMax[r] + T.Log(l);
-                }
-                else
-                {
-                    dst.Clear();
-                    lses[lseO + bh * g.Nq + i] = T.NegativeInfinity;
                 }
             }
         }
@@ -401,15 +365,8 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
             (Vector512.Create<T>(row.Slice(j, lanes)) + Vector512.Create<T>(add.Slice(j, lanes))).CopyTo(row.Slice(j, lanes));
     }
 
-    private static T Max(ReadOnlySpan<T> row)
-    {
-        int lanes = Lanes;
-        var m = Vector512.Create(T.NegativeInfinity);
-        for (int j = 0; j < row.Length; j += lanes) m = Vector512.Max(m, Vector512.Create<T>(row.Slice(j, lanes)));
-        return MaskedSoftmaxRows<T>.HorizontalMax(m);
-    }
-
-    // row = exp(row − shift) in place (−∞ entries become 0); returns the sum.
+    // row = exp(row − shift) in place (−∞ entries become 0); returns the sum. shift is the row max
+    // (forward) or its log-sum-exp (backward), so the arguments are ≤ 0 up to rounding.
     private static T ExpShifted(Span<T> row, T shift)
     {
         int lanes = Lanes;
@@ -417,7 +374,7 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
         var sum = Vector512<T>.Zero;
         for (int j = 0; j < row.Length; j += lanes)
         {
-            var e = TileKernels<T>.Exp(Vector512.Create<T>(row.Slice(j, lanes)) - s);
+            var e = TileKernels<T>.ExpNonPositive(Vector512.Create<T>(row.Slice(j, lanes)) - s);
             e.CopyTo(row.Slice(j, lanes));
             sum += e;
         }
@@ -469,12 +426,5 @@ internal static unsafe class FlashAttention<T> where T : unmanaged, IFloatingPoi
             (pv * (z * Vector512.Create<T>(ds.Slice(j, lanes)) - dv)).CopyTo(ds.Slice(j, lanes));
             (pv * z).CopyTo(p.Slice(j, lanes));
         }
-    }
-
-    private static void Scale(Span<T> row, T factor)
-    {
-        int lanes = Lanes;
-        var f = Vector512.Create(factor);
-        for (int j = 0; j < row.Length; j += lanes) (Vector512.Create<T>(row.Slice(j, lanes)) * f).CopyTo(row.Slice(j, lanes));
     }
 }

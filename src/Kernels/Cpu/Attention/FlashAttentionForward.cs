@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Hep.Engine;
+using Hep.Engine.Ops;
+
+namespace Hep.Kernels.Cpu.Attention;
+
+internal static unsafe partial class FlashAttention<T>
+{
+    /// <summary>
+    /// Forward of one worker, one (b, h) at a time. All keys of a row are scored at once (a row of
+    /// Nk' scores fits in L1/L2 for every jet size), so the softmax is exact in two passes (scores with
+    /// bias, mask and running max in <see cref="ScoreTiles{T}"/>; then exp and sum) and needs no
+    /// online rescaling. Keys past the jet's last valid key (padding) are skipped: only
+    /// nv = ⌈lastValid / L⌉ key vectors are scored, exponentiated and multiplied into v.
+    /// v rows are read in place when D is a multiple of L (D = 16 in float32: one vector per key row).
+    /// </summary>
+    private sealed class ForwardWorkspace : IDisposable
+    {
+        private readonly Geometry _g;
+        private readonly T[] _kt, _vRows, _keyBias, _zeros;   // kᵀ (D × Nk'), padded v rows, 0/−∞ per key, a zero bias row
+        private readonly T[] _qPanel, _scores, _maxv, _biasTail, _acc;
+        private readonly T[] _rowMax = new T[Rows], _rowSum = new T[Rows];
+        private readonly List<T[]> _rented = [];
+        private int _jet = -1, _vectors, _full, _count;
+
+        public ForwardWorkspace(Geometry g)
+        {
+            _g = g;
+            int ks = g.KeyStride, dp = g.DPad, d = Math.Max(g.D, 1), lanes = Lanes;
+            _kt = Rent(d * ks);
+            _vRows = g.D % lanes == 0 ? [] : Rent(ks * dp);
+            _keyBias = Rent(ks);
+            _zeros = Rent(ks);
+            _qPanel = Rent(d * Rows);
+            _scores = Rent(Rows * ks);
+            _maxv = Rent(Rows * lanes);
+            _biasTail = Rent(Rows * lanes);
+            _acc = Rent(Rows * dp);
+        }
+
+        private T[] Rent(int length)
+        {
+            var a = ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
+            a.AsSpan().Clear();
+            _rented.Add(a);
+            return a;
+        }
+
+        public void Run(Tensor q, Tensor k, Tensor v, int bh, T scale, T[] outs, int outO, T[] lses, int lseO)
+        {
+            var g = _g;
+            int b = bh / g.H;
+            if (b != _jet) SetJet(b);
+            if (_vectors == 0)
+            {
+                // No valid key: zero output, lse = −∞ for every query of the jet.
+                outs.AsSpan(outO + bh * g.Nq * g.D, g.Nq * g.D).Clear();
+                lses.AsSpan(lseO + bh * g.Nq, g.Nq).Fill(T.NegativeInfinity);
+                return;
+            }
+            PackKeys(k, v, bh, scale);
+            var qs = CpuTensor.Array<T>(q, g.Op);
+            var vs = CpuTensor.Array<T>(v, g.Op);
+            for (int i0 = 0; i0 < g.Nq; i0 += Rows)
+                Tile(qs, q.Offset, vs, v.Offset, bh, i0, Math.Min(Rows, g.Nq - i0), outs, outO, lses, lseO);
+        }
+
+        // Key mask of jet b: 0 / −∞ per key, and the number of key vectors up to the last valid key.
+        private void SetJet(int b)
+        {
+            var g = _g;
+            _jet = b;
+            int last = g.LastValid[b];
+            for (int j = 0; j < g.KeyStride; j++)
+            {
+                bool valid = j < last && (g.Mask is null || g.Mask[g.MaskOffset + b * g.Nk + j] != T.Zero);
+                _keyBias[j] = valid ? T.Zero : T.NegativeInfinity;
+            }
+            int lanes = Lanes;
+            _vectors = (last + lanes - 1) / lanes;
+            _full = _vectors * lanes <= g.Nk ? _vectors : _vectors - 1;   // vectors whose bias loads stay inside the row
+            _count = Math.Min(_vectors * lanes, g.Nk);                    // keys multiplied into v
+        }
+
+        // scale·kᵀ of the scored keys (columns ≥ Nk stay zero); v rows into the padded panel when D is not a multiple of L.
+        private void PackKeys(Tensor k, Tensor v, int bh, T scale)
+        {
+            var g = _g;
+            int d = g.D, ks = g.KeyStride, n = _count;
+            var src = CpuTensor.Array<T>(k, g.Op).AsSpan(k.Offset + bh * g.Nk * d, n * d);
+            fixed (T* s = src, kt = _kt)
+            {
+                if (typeof(T) == typeof(float) && d == 16 && Avx512F.IsSupported)
+                    Transpose16((float*)s, n, *(float*)&scale, (float*)kt, ks);
+                else
+                {
+                    for (int c = 0; c < d; c++)
+                    {
+                        T* dst = kt + c * ks;
+                        T* col = s + c;
+                        for (int j = 0; j < n; j++) dst[j] = col[j * d] * scale;
+                    }
+                }
+            }
+            if (_vRows.Length == 0) return;
+            var vs = CpuTensor.Array<T>(v, g.Op).AsSpan(v.Offset + bh * g.Nk * d, n * d);
+            for (int j = 0; j < n; j++) vs.Slice(j * d, d).CopyTo(_vRows.AsSpan(j * g.DPad, d));
+        }
+
+        private void Tile(T[] qs, int qOffset, T[] vs, int vOffset, int bh, int i0, int rows, T[] outs, int outO, T[] lses, int lseO)
+        {
+            var g = _g;
+            int d = g.D, dp = g.DPad, ks = g.KeyStride, lanes = Lanes, rowBase = bh * g.Nq + i0;
+            if (rows < Rows)
+            {
+                // A partial tile: its rows go to a zero-padded copy (reading past the last row could leave the array).
+                _qPanel.AsSpan(0, Math.Max(d, 1) * Rows).Clear();
+                qs.AsSpan(qOffset + rowBase * d, rows * d).CopyTo(_qPanel);
+            }
+            _maxv.AsSpan(0, Rows * lanes).Fill(T.NegativeInfinity);
+            fixed (T* qPad = _qPanel, qAll = qs, kt = _kt, keyBias = _keyBias, zeros = _zeros, sc = _scores, maxv = _maxv, tail = _biasTail,
+                   bias = g.Bias, vRows = _vRows, v = vs, acc = _acc)
+            {
+                T* qp = rows < Rows ? qPad : qAll + qOffset + (long)rowBase * d;
+                if (bias is not null) PrefetchBias(bias + g.BiasOffset, rowBase + Rows);
+                T** rowsBias = stackalloc T*[Rows];
+                for (int r = 0; r < Rows; r++)
+                    rowsBias[r] = bias is null || r >= rows ? zeros : bias + g.BiasOffset + (long)(rowBase + r) * g.Nk;
+                int t = 0;
+                for (; t + 2 <= _full; t += 2) ScoreTiles<T>.Scores2(d, qp, d, kt, ks, rowsBias, t * lanes, keyBias, sc, ks, maxv);
+                if (t < _full) ScoreTiles<T>.Scores1(d, qp, d, kt, ks, rowsBias, t++ * lanes, keyBias, sc, ks, maxv);
+                if (t < _vectors)
+                {
+                    // The vector straddling the end of the bias rows: its bias comes from a zero-padded copy.
+                    int j0 = t * lanes, valid = g.Nk - j0;
+                    T** tailRows = stackalloc T*[Rows];
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        var row = new Span<T>(tail + r * lanes, lanes);
+                        row.Clear();
+                        if (bias is not null && r < rows) new ReadOnlySpan<T>(rowsBias[r] + j0, valid).CopyTo(row);
+                        tailRows[r] = tail + r * lanes - j0;
+                    }
+                    ScoreTiles<T>.Scores1(d, qp, d, kt, ks, tailRows, j0, keyBias, sc, ks, maxv);
+                }
+                // P = exp(S − rowmax), l = Σ P (undropped), then the dropout factors.
+                int width = _vectors * lanes;
+                for (int r = 0; r < Rows; r++)
+                {
+                    var p = new Span<T>(sc + r * ks, width);
+                    T m = r < rows ? MaskedSoftmaxRows<T>.HorizontalMax(Vector512.Load(maxv + r * lanes)) : T.NegativeInfinity;
+                    _rowMax[r] = m;
+                    if (T.IsNegativeInfinity(m))
+                    {
+                        p.Clear();   // no valid key (or an unused tile row): contributes nothing
+                        continue;
+                    }
+                    _rowSum[r] = ExpShifted(p, m);
+                    if (g.Dropout) DropWeights(p, AttentionDropout.RowKey(g.DropSeed, rowBase + r), 0, g.DropThreshold, g.KeepScale);
+                }
+                // O = P·v (8 rows × D'), then O / l.
+                new Span<T>(acc, Rows * dp).Clear();
+                T* vr = _vRows.Length == 0 ? v + vOffset + (long)bh * g.Nk * d : vRows;
+                TileKernels<T>.RowsTimesMatrix(_count, sc, ks, vr, _vRows.Length == 0 ? d : dp, dp, acc, dp);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                var dst = outs.AsSpan(outO + (rowBase + r) * d, d);
+                T m = _rowMax[r];
+                if (T.IsNegativeInfinity(m))
+                {
+                    dst.Clear();
+                    lses[lseO + rowBase + r] = T.NegativeInfinity;
+                    continue;
+                }
+                T l = _rowSum[r];
+                T inv = T.One / l;
+                var src = _acc.AsSpan(r * dp, d);
+                int c = 0;
+                for (; c + lanes <= d; c += lanes) (Vector512.Create<T>(src.Slice(c, lanes)) * inv).CopyTo(dst.Slice(c, lanes));
+                for (; c < d; c++) dst[c] = src[c] * inv;
+                lses[lseO + rowBase + r] = m + T.Log(l);
+            }
+        }
+
+        // dst[c·ldd + j] = scale·src[j·16 + c] for j < n (rounded up to 16 with zero rows), c < 16: 16 × 16
+        // blocks transposed in registers in four rounds of VPERMT2PS; round b swaps bit b of the row
+        // index with bit b of the lane index (new[i][p] = old[i | b][p ^ b] where p has bit b, and so on).
+        private static void Transpose16(float* src, int n, float scale, float* dst, int ldd)
+        {
+            var rows = stackalloc Vector512<float>[16];
+            var f = Vector512.Create(scale);
+            for (int j0 = 0; j0 < n; j0 += 16)
+            {
+                for (int i = 0; i < 16; i++)
+                    rows[i] = j0 + i < n ? Vector512.Load(src + (long)(j0 + i) * 16) * f : Vector512<float>.Zero;
+                for (int b = 8; b >= 1; b >>= 1)
+                {
+                    var lo = TransposeControl(b, upper: false);
+                    var hi = TransposeControl(b, upper: true);
+                    for (int i = 0; i < 16; i++)
+                    {
+                        if ((i & b) != 0) continue;
+                        var x = rows[i];
+                        var y = rows[i | b];
+                        rows[i] = Avx512F.PermuteVar16x32x2(x, lo, y);
+                        rows[i | b] = Avx512F.PermuteVar16x32x2(x, hi, y);
+                    }
+                }
+                for (int c = 0; c < 16; c++) rows[c].Store(dst + (long)c * ldd + j0);
+            }
+        }
+
+        // VPERMT2PS indices for one transpose round (index ≥ 16 selects the second operand):
+        // lower row: p without bit b → x[p], with it → y[p ^ b]; upper row: without → x[p | b], with → y[p].
+        private static Vector512<int> TransposeControl(int b, bool upper)
+        {
+            var p = Vector512<int>.Indices;
+            var hasBit = Vector512.Equals(p & Vector512.Create(b), Vector512.Create(b));
+            var withoutBit = upper ? p | Vector512.Create(b) : p;
+            var withBit = upper ? p + Vector512.Create(16) : (p ^ Vector512.Create(b)) + Vector512.Create(16);
+            return Vector512.ConditionalSelect(hasBit, withBit, withoutBit);
+        }
+
+        // Touches the pair-bias rows of the next tile (the bias is the one large stream this kernel reads).
+        private void PrefetchBias(T* bias, int firstRow)
+        {
+            var g = _g;
+            int rows = Math.Min(Rows, g.B * g.H * g.Nq - firstRow), perLine = 64 / sizeof(T);
+            int width = Math.Min(_vectors * Lanes, g.Nk);
+            for (int r = 0; r < rows; r++)
+            {
+                byte* row = (byte*)(bias + (long)(firstRow + r) * g.Nk);
+                for (int j = 0; j < width; j += perLine) Sse.Prefetch0(row + j * sizeof(T));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
+            _rented.Clear();
+        }
+    }
+}
