@@ -45,6 +45,87 @@ public sealed class PairEmbed : Module
         return x;
     }
 
+    /// <summary>
+    /// Per-pair outputs (1, H, U) of U distinct pair rows (1, C, U) standing for
+    /// <paramref name="multiplicity"/>[u] dense pairs each (see <see cref="DistinctPairs"/>). In training
+    /// the batch norms use the statistics of the dense batch, Σᵤ wᵤ·x and Σᵤ wᵤ·(x − μ)² over Σᵤ wᵤ pairs,
+    /// and their running statistics are updated with that count; in eval the running statistics make each
+    /// row independent. Gradients reaching a distinct row are the sums over its copies, so parameter
+    /// gradients equal the dense computation's.
+    /// </summary>
+    public Variable Elements(Variable distinctFeatures, Tensor multiplicity)
+    {
+        if (!Training) return Elements(distinctFeatures);
+        int u = distinctFeatures.Shape[2];
+        if (multiplicity.Shape != new Shape(u, 1)) throw new ArgumentException($"PairEmbed: multiplicity {multiplicity.Shape} must be ({u}, 1)");
+        double total = TensorOps.SumAll(multiplicity).ToDoubleArray()[0];
+        var x = WeightedNorm(_inputNorm, distinctFeatures, multiplicity, total);
+        foreach (var (conv, norm, gelu) in _layers)
+        {
+            x = WeightedNorm(norm, conv.Forward(x), multiplicity, total);
+            if (gelu) x = Fn.Gelu(x);
+        }
+        return x;
+    }
+
+    // Train-mode batch norm of (1, C, U) rows with weights w (U, 1) summing to `total` (PyTorch semantics:
+    // biased variance normalises, unbiased updates the running estimate), composed from differentiable ops
+    // so autograd yields the weighted backward (the μ and σ² paths included).
+    private static Variable WeightedNorm(BatchNorm norm, Variable x, Tensor w, double total)
+    {
+        int c = x.Shape[1], u = x.Shape[2];
+        if (total < 2) throw new ArgumentException($"PairEmbed: training batch norm needs more than one pair, got {total}");
+        var rows = Fn.Reshape(x, c, u);
+        var weights = Variable.Constant(w);
+        var mean = Fn.Scale(Fn.MatMul(rows, weights), 1 / total);                    // (C, 1)
+        var centred = Fn.Sub(rows, mean);                                             // (C, U)
+        var variance = Fn.Scale(Fn.MatMul(Fn.Square(centred), weights), 1 / total);  // (C, 1)
+        using (var m = TensorOps.Reshape(mean.Data, c))
+        using (var v = TensorOps.Reshape(variance.Data, c))
+        {
+            TensorOps.UnaryInPlace(UnaryOp.MulScalar, norm.RunningMean, 1 - norm.Momentum);
+            TensorOps.AddInPlace(norm.RunningMean, m, norm.Momentum);
+            TensorOps.UnaryInPlace(UnaryOp.MulScalar, norm.RunningVar, 1 - norm.Momentum);
+            TensorOps.AddInPlace(norm.RunningVar, v, norm.Momentum * total / (total - 1));
+        }
+        var scale = Fn.Unary(UnaryOp.Rsqrt, Fn.AddScalar(variance, norm.Eps));        // (C, 1)
+        if (norm.Weight is not null) scale = Fn.Mul(scale, Fn.Reshape(norm.Weight, c, 1));
+        var y = Fn.Mul(centred, scale);
+        if (norm.Bias is not null) y = Fn.Add(y, Fn.Reshape(norm.Bias, c, 1));
+        return Fn.Reshape(y, 1, c, u);
+    }
+
+    /// <summary>
+    /// Training-mode attention bias (B, H, N, N) from the distinct pair rows (1, C, U) of a dense batch
+    /// (<see cref="DistinctPairs"/>): embedded once each with the dense batch's statistics, then placed at
+    /// every (i, j) and (j, i) they stand for.
+    /// </summary>
+    public Variable ForwardDistinct(Variable distinctFeatures, DistinctPairs pairs, int b, int n)
+    {
+        int u = pairs.Count, p = PairCount(n);
+        if (distinctFeatures.Shape != new Shape(1, distinctFeatures.Shape[1], u))
+            throw new ArgumentException($"PairEmbed: distinct pair features {distinctFeatures.Shape} must be (1, C, {u})");
+        using var weights = Tensor.FromArray<double>(distinctFeatures.Backend, pairs.Multiplicity, new Shape(u, 1));
+        using var typed = TensorOps.Cast(weights, distinctFeatures.DType);
+        var elements = Elements(distinctFeatures, typed);
+        var denseToDistinct = pairs.DenseToDistinct;
+        var map = new int[(long)b * n * n];
+        Parallel.For(0, b, jet =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    int hi = Math.Max(i, j), lo = Math.Min(i, j);
+                    map[((long)jet * n + i) * n + j] = denseToDistinct[(long)jet * p + hi * (hi + 1) / 2 + lo];
+                }
+            }
+        });
+        using var index = Tensor.FromArray<int>(elements.Backend, map, new Shape(b * n * n));
+        var full = Fn.Reshape(Fn.IndexSelect(elements, 2, index), Heads, b, n, n);
+        return Fn.Contiguous(Fn.Permute(full, 1, 0, 2, 3));
+    }
+
     /// <summary>Pair features (B, 4, N(N+1)/2) → symmetric attention bias (B, H, N, N).</summary>
     public Variable Forward(Variable pairFeatures, int n)
     {

@@ -74,7 +74,7 @@ public sealed class ParticleTransformer : Module
             {
                 if (pairFeatures is not null && (trimmed || pairFeatures.Shape[2] != PairFeatures.PairCount(n)))
                     throw new ArgumentException($"ParticleTransformer: pair features {pairFeatures.Shape} do not match the (trimmed) N = {n}");
-                bias = Training ? DensePairBias(pairFeatures, v!, packed.DType, n) : RealPairBias(pairFeatures, v!, m, packed.DType, b, n);
+                bias = Training ? DensePairBias(pairFeatures, v!, m, packed.DType, n) : RealPairBias(pairFeatures, v!, m, packed.DType, b, n);
             }
             foreach (var block in _blocks) packed = block.ForwardPacked(packed, bias, valid, rows);
             var x = rows.Unpack(packed); // (B, N, E), padded slots 0 (masked keys of the class blocks)
@@ -88,11 +88,19 @@ public sealed class ParticleTransformer : Module
     }
 
     // Training: every pair of the lower triangle (padded ones included: they enter the batch-norm statistics, as in weaver).
-    private Variable DensePairBias(Tensor? pairFeatures, Tensor vectors, DType dtype, int n)
+    private Variable DensePairBias(Tensor? pairFeatures, Tensor vectors, Tensor mask, DType dtype, int n)
     {
         using var pf = pairFeatures?.Alias() ?? PairFeatures.Compute(vectors);
         using var typed = pf.DType == dtype ? pf.Alias() : TensorOps.Cast(pf, dtype);
-        return _pairEmbed!.Forward(Variable.Constant(typed), n);
+        // Embedded once per distinct pair row with the dense batch's statistics (see DistinctPairs).
+        int b = typed.Shape[0], c = typed.Shape[1], p = typed.Shape[2];
+        var pairs = DistinctPairs.Find(typed.ToDoubleArray(), b, c, n, mask.ToDoubleArray());
+        using var view = typed.Permute(1, 0, 2);
+        using var channelsFirst = TensorOps.Contiguous(view);
+        using var flat = TensorOps.Reshape(channelsFirst, 1, c, b * p);
+        using var representatives = Tensor.FromArray<int>(typed.Backend, pairs.Representatives, new Shape(pairs.Count));
+        using var distinct = TensorOps.IndexSelect(flat, 2, representatives);
+        return _pairEmbed!.ForwardDistinct(Variable.Constant(distinct), pairs, b, n);
     }
 
     // Eval: the real pairs only (same outputs, see PairEmbed.ForwardRealPairs); stored dense features are compacted.
