@@ -104,6 +104,38 @@ public class FusedVsComposedTests(IBackend backend)
         Assert.That(fused.Output, Is.Not.EqualTo(undropped.Output), "dropout changed the output");
     });
 
+    // Class attention (one query, float32 D = 16 is the CPU's single-query kernel) over jets padded at
+    // the end (real lengths 1, 15, 16, 17, 33, 40 of 40 keys), with and without bias and dropout.
+    [TestCase(DType.Float32, true, 0.0)]
+    [TestCase(DType.Float32, false, 0.0)]
+    [TestCase(DType.Float32, true, 0.25)]
+    [TestCase(DType.Float64, true, 0.25)]
+    public void ClassAttentionOverTailPaddedJetsMatchesComposed(DType dtype, bool withBias, double p) => NotImplementedGuard.Run(backend, () =>
+    {
+        const int h = 3, nq = 1, nk = 40, d = 16;
+        const ulong seed = 5;
+        int[] real = [1, 15, 16, 17, 33, 40];
+        int b = real.Length;
+        using var q = Rand.Tensor(backend, 251, new Shape(b, h, nq, d), dtype, -2, 2);
+        using var k = Rand.Tensor(backend, 252, new Shape(b, h, nk, d), dtype, -2, 2);
+        using var v = Rand.Tensor(backend, 253, new Shape(b, h, nk, d), dtype);
+        using var u = Rand.Tensor(backend, 254, new Shape(b, h, nq, nk), dtype, -2, 2);
+        var maskData = Enumerable.Range(0, b * nk).Select(i => i % nk < real[i / nk] ? 1.0 : 0.0).ToArray();
+        var additive = maskData.Select(m => m == 0 ? double.NegativeInfinity : 0).ToArray();
+        var keep = new double[b * h * nq * nk];
+        var dropout = p == 0 ? AttentionDropout.None : new AttentionDropout(p, seed);
+        for (int row = 0; row < b * h * nq; row++)
+            for (int j = 0; j < nk; j++) keep[row * nk + j] = dropout.Keeps(row, j) ? 1 / (1 - p) : 0;
+        using var mask = Make(backend, maskData, new Shape(b, nk), dtype);
+        using var addMask = Make(backend, additive, new Shape(b, 1, 1, nk), dtype);
+        using var keepMask = Make(backend, keep, new Shape(b, h, nq, nk), dtype);
+        Tensor[] inputs = withBias ? [q, k, v, u] : [q, k, v];
+        var fused = Run(x => Fn.Attention(x[0], x[1], x[2], withBias ? x[3] : null, mask, p, seed), inputs, 255);
+        var composed = Run(x => ComposedAttention(x[0], x[1], x[2], withBias ? x[3] : null, addMask, p == 0 ? null : keepMask), inputs, 255);
+        double tol = dtype == DType.Float64 ? 1e-11 : 2e-5;
+        AssertSame(fused, composed, tol, 1e-4, withBias ? ["q", "k", "v", "bias"] : ["q", "k", "v"]);
+    });
+
     private static Tensor Make(IBackend backend, double[] data, Shape shape, DType dtype) => dtype == DType.Float64
         ? Tensor.FromArray<double>(backend, data, shape)
         : Tensor.FromArray<float>(backend, Array.ConvertAll(data, x => (float)x), shape);

@@ -13,6 +13,7 @@ namespace Hep.Kernels.Cpu.Attention;
 /// (B, H, Nq, Nk) or null; keyPaddingMask (B, Nk) (1 valid, 0 padded → −∞) or null; logSumExp (B, H, Nq).
 /// Thread mapping: (b, h) pairs are handed out dynamically to one worker per core (robust to uneven
 /// jets and to a busy core); each worker packs kᵀ of its (b, h) and walks query tiles of 8 rows.
+/// One query per (b, h) in float32 with D = 16 (class attention) takes <see cref="SingleQueryKernel"/>.
 /// Forward (<see cref="ForwardWorkspace"/>): exact softmax over all keys of the row at once,
 /// lse = m + log l (a row with no valid key: O = 0, lse = −∞); keys after the jet's last valid key are skipped.
 /// Backward (FlashAttention-2, <see cref="BackwardWorkspace"/>): Δ = rowsum(dO ⊙ O); per key block
@@ -37,6 +38,11 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         var lses = CpuTensor.Array<T>(lse, op);
         int outO = output.Offset, lseO = lse.Offset;
         T scaleT = T.CreateTruncating(scale);
+        if (SingleQuery(g))
+        {
+            SingleQueryForward(g, q, k, v, (float)scale, output, lse);
+            return;
+        }
         ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (2 * g.D + 8), () => new ForwardWorkspace(g),
             (w, bh) => w.Run(q, k, v, bh, scaleT, outs, outO, lses, lseO));
     }
@@ -48,6 +54,11 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         var g = new Geometry(q, k, bias, mask, dropout, op);
         T scaleT = T.CreateTruncating(scale);
         var grads = new Gradients(output, lse, gradOutput, gradQ, gradK, gradV, gradBias, op);
+        if (SingleQuery(g))
+        {
+            SingleQueryBackward(g, q, k, v, (float)scale, grads);
+            return;
+        }
         ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), () => new BackwardWorkspace(g), (w, bh) =>
         {
             w.PackKeys(k, v, bh, bh / g.H);
