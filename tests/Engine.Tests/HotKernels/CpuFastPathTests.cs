@@ -232,19 +232,25 @@ public class CpuFastPathTests
     public void KnnCompositeTopKMatchesExactReference([Values(1, 2, 7, 8, 9, 15, 16)] int k)
     {
         var backend = CpuBackend.Shared;
-        const int b = 3, c = 2, n = 45;
-        var pts = KnnKernelTests.Quantized(60 + k, b * c * n).Select(v => Math.Round(v * 16) / 16).ToArray();   // coarse grid: many ties
-        var maskData = new double[b * n];
-        for (int j = 0; j < n; j++)
+        // 3 jets run as (jet, query block) jobs; 9 (≥ 4 per core) as whole-jet jobs.
+        foreach (int b in new[] { 3, 9 })
         {
-            maskData[j] = 1;                               // jet 0: all real
-            maskData[n + j] = j % 5 == 3 ? 0 : 1;          // jet 1: scattered padding (odd real counts per tile)
-            maskData[2 * n + j] = j < 27 ? 1 : 0;          // jet 2: padding at the end
+            const int c = 2, n = 45;
+            var pts = KnnKernelTests.Quantized(60 + k + b, b * c * n).Select(v => Math.Round(v * 16) / 16).ToArray();   // coarse grid: many ties
+            var maskData = new double[b * n];
+            for (int bi = 0; bi < b; bi++)
+                for (int j = 0; j < n; j++)
+                    maskData[bi * n + j] = (bi % 3) switch
+                    {
+                        0 => 1,                            // all real
+                        1 => j % 5 == 3 ? 0 : 1,           // scattered padding (odd real counts per tile)
+                        _ => j < 27 + bi ? 1 : 0,          // padding at the end
+                    };
+            using var points = Tensor.FromArray<float>(backend, pts.Select(v => (float)v).ToArray(), new Shape(b, c, n));
+            using var mask = Tensor.FromArray<float>(backend, maskData.Select(v => (float)v).ToArray(), new Shape(b, n));
+            using var idx = TensorOps.Knn(points, mask, k);
+            Assert.That(idx.ToArray<int>(), Is.EqualTo(KnnKernelTests.ExactCoordShiftReference(pts, maskData, b, c, n, k)), $"B = {b}");
         }
-        using var points = Tensor.FromArray<float>(backend, pts.Select(v => (float)v).ToArray(), new Shape(b, c, n));
-        using var mask = Tensor.FromArray<float>(backend, maskData.Select(v => (float)v).ToArray(), new Shape(b, n));
-        using var idx = TensorOps.Knn(points, mask, k);
-        Assert.That(idx.ToArray<int>(), Is.EqualTo(KnnKernelTests.ExactCoordShiftReference(pts, maskData, b, c, n, k)));
     }
 
     // Non-finite coordinates: distances that are NaN or +∞ rank after the padded points, by index; a

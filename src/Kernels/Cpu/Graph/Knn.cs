@@ -27,8 +27,8 @@ namespace Hep.Kernels.Cpu.Graph;
 /// Non-finite coordinates (NaN, ±∞, or |x| large enough that ‖p‖² overflows) give non-finite
 /// distances, which rank after the padded points, in index order; a query with such a coordinate takes
 /// the padded points, then the other real points, in index order.
-/// Thread mapping: one job per (jet, block of 64 queries); the jet scratch is reused while
-/// consecutive jobs stay in the same jet. Deterministic (no cross-thread reduction).
+/// Thread mapping: one job per jet (per (jet, block of 64 queries) when there are few jets), taken
+/// dynamically by one worker per core; a worker's jet scratch is reused while its jobs stay in one jet. Deterministic (no cross-thread reduction).
 /// </summary>
 internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -47,16 +47,20 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
         int b = points.Shape[0], c = points.Shape[1], n = points.Shape[2], k = indices.Shape[2];
         int po = points.Offset, mo = mask?.Offset ?? 0, oo = indices.Offset;
         if (b * n == 0) return;
-        int blocks = (n + QueryBlock - 1) / QueryBlock;
-        CpuParallel.For(b * blocks, (long)Math.Min(n, QueryBlock) * n * (c + 4), (s, e) =>
+        // Jobs: whole jets when there are enough of them to share out (each jet's coordinates are then
+        // copied once), else (jet, block of 64 queries). Workers take jobs in order from a shared counter,
+        // so uneven jets, or a core slowed by other processes, do not leave the other core idle.
+        int blocks = b >= 4 * CpuParallel.Threads ? 1 : (n + QueryBlock - 1) / QueryBlock;
+        int queryBlock = blocks == 1 ? n : QueryBlock, jobs = b * blocks, next = -1;
+        CpuParallel.For(CpuParallel.Threads, (long)jobs * queryBlock * n * (c + 4) / CpuParallel.Threads, (s, e) =>
         {
             var jet = new JetScratch(c, n, k);
             try
             {
                 int loaded = -1;
-                for (int job = s; job < e; job++)
+                for (int job = Interlocked.Increment(ref next); job < jobs; job = Interlocked.Increment(ref next))
                 {
-                    int bi = job / blocks, q0 = job % blocks * QueryBlock, q1 = Math.Min(n, q0 + QueryBlock);
+                    int bi = job / blocks, q0 = job % blocks * queryBlock, q1 = Math.Min(n, q0 + queryBlock);
                     if (bi != loaded)
                     {
                         jet.Load(ps, po + bi * c * n, ms, mo + bi * n);
@@ -319,29 +323,46 @@ internal static unsafe class Knn<T> where T : unmanaged, IFloatingPointIeee754<T
                 if (_padded[p] != i) dst[count++] = _padded[p];
             }
             if (count == _k) return;
-            _paddedOrder ??= PaddedQueryOrder();
+            _paddedOrder ??= PaddedQueryOrder(_k - count);   // the same count for every padded query of the jet
             for (int p = 0; count < _k; p++) dst[count++] = _paddedOrder[p];
         }
 
-        // Σ_c (1e9 − p_j,c)² = C·1e18 − 2e9·Σ_c p_j,c + ‖p_j‖²: order real j by the last two terms (float64), ties by index.
-        private int[] PaddedQueryOrder()
+        // The `want` real points nearest to a padded query, in order:
+        // Σ_c (1e9 − p_j,c)² = C·1e18 − 2e9·Σ_c p_j,c + ‖p_j‖², ordered by the last two terms (float64),
+        // ties by index (sorted insertion, strict compares), NaN as +∞.
+        private int[] PaddedQueryOrder(int want)
         {
-            var real = new List<(double Key, int J)>(RealCount);
+            var sum = new double[_n];
+            var sq = new double[_n];
+            for (int ch = 0; ch < _c; ch++)
+            {
+                var src = _source.AsSpan(_sourceOffset + ch * _n, _n);
+                for (int j = 0; j < _n; j++)
+                {
+                    double x = double.CreateTruncating(src[j]);
+                    sum[j] += x;
+                    sq[j] += x * x;
+                }
+            }
+            var keys = new double[want];
+            var order = new int[want];
+            int have = 0;
             for (int j = 0; j < _n; j++)
             {
                 if (!Real[j]) continue;
-                double sum = 0, sq = 0;
-                for (int ch = 0; ch < _c; ch++)
+                double key = sq[j] - 2 * PaddedCoordinate * sum[j];
+                if (double.IsNaN(key)) key = double.PositiveInfinity;
+                if (have == want && !(key < keys[want - 1])) continue;
+                int at = have < want ? have++ : want - 1;
+                for (; at > 0 && keys[at - 1] > key; at--)
                 {
-                    double x = double.CreateTruncating(_source[_sourceOffset + ch * _n + j]);
-                    sum += x;
-                    sq += x * x;
+                    keys[at] = keys[at - 1];
+                    order[at] = order[at - 1];
                 }
-                double key = sq - 2 * PaddedCoordinate * sum;
-                real.Add((double.IsNaN(key) ? double.PositiveInfinity : key, j));   // NaN last (double.CompareTo puts it first)
+                keys[at] = key;
+                order[at] = j;
             }
-            real.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.J.CompareTo(b.J));
-            return real.ConvertAll(t => t.J).ToArray();
+            return order;
         }
 
         public void Dispose()
