@@ -28,6 +28,36 @@ public class IndexingKernelTests(IBackend backend)
     }
 
     [Test]
+    public void IndexSelectAndIndexAdd_ManyRowsOfOneSlice_MatchRowByRow()
+    {
+        // One outer slice of 30,000 rows (the CPU kernel splits the rows across cores): a permutation
+        // (distinct indices) and a map with duplicates, each checked against a host loop.
+        const int rows = 30_000, width = 3;
+        var xd = Rand.Doubles(66, rows * width);
+        var gd = Rand.Doubles(67, rows * width);
+        var perm = Enumerable.Range(0, rows).OrderBy(i => (i * 7919L) % rows).ToArray();
+        var dup = Enumerable.Range(0, rows).Select(i => i % 3 == 0 ? 5 : i).ToArray();
+        using var x = Tensor.FromArray<double>(backend, xd, new Shape(rows, width));
+        using var g = Tensor.FromArray<double>(backend, gd, new Shape(rows, width));
+        foreach (var map in new[] { perm, dup })
+        {
+            using var idx = Tensor.FromArray<int>(backend, map, new Shape(rows));
+            var y = TensorOps.IndexSelect(x, 0, idx).ToDoubleArray();
+            var back = TensorOps.IndexAdd(g, 0, idx, x.Shape).ToDoubleArray();
+            var expected = new double[rows * width];
+            for (int j = 0; j < rows; j++)
+            {
+                for (int i = 0; i < width; i++)
+                {
+                    Assert.That(y[j * width + i], Is.EqualTo(xd[map[j] * width + i]), $"select row {j}");
+                    expected[map[j] * width + i] += gd[j * width + i];
+                }
+            }
+            Assert.That(back, Is.EqualTo(expected), map == perm ? "add, distinct indices" : "add, duplicates (accumulated in index order)");
+        }
+    }
+
+    [Test]
     public void GatherAndScatterAddAreAdjoint()
     {
         // kNN-style: x (B=2, P=6, C=3) gathered along P with index (2, 4, 3).

@@ -7,7 +7,8 @@ namespace Hep.Kernels.Cpu;
 
 /// <summary>
 /// Gathers and scatter-adds along one axis; data viewed as (outer, n, inner), contiguous.
-/// IndexSelect/IndexAdd move whole inner rows (span copy / span add); Gather/ScatterAdd are
+/// IndexSelect/IndexAdd move whole inner rows (span copy / span add), split over (outer, index) rows
+/// when there are few outer slices (IndexAdd only with distinct indices); Gather/ScatterAdd are
 /// per-element. Scatters are parallel only over independent (outer[, inner]) slices and add in index
 /// order inside a slice, so duplicates accumulate deterministically. Out-of-range indices throw
 /// <see cref="ArgumentOutOfRangeException"/> naming the op.
@@ -56,24 +57,47 @@ internal sealed class CpuIndexingOps : IIndexingOps
             if ((uint)i >= (uint)limit) throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {i} out of range [0, {limit}) on axis {axis}");
         }
         int xo = x.Offset, yo = y.Offset;
+        void Row(int o, int j)
+        {
+            if (add)
+            {
+                var dst = ys.AsSpan(yo + (o * yn + idx[j]) * inner, inner);
+                TensorPrimitives.Add(dst, xs.AsSpan(xo + (o * xn + j) * inner, inner), dst);
+            }
+            else
+            {
+                xs.AsSpan(xo + (o * xn + idx[j]) * inner, inner).CopyTo(ys.AsSpan(yo + (o * yn + j) * inner, inner));
+            }
+        }
+        if (outer < CpuParallel.Threads && (!add || Distinct(idx, limit)))
+        {
+            // Few outer slices (e.g. rows of a 2-D tensor): split the (o, j) rows instead. A select writes
+            // each destination row once; an add does so only when the indices are distinct.
+            CpuParallel.For(outer * m, inner, (s, e) =>
+            {
+                for (int t = s; t < e; t++) Row(t / m, t % m);
+            });
+            return;
+        }
         CpuParallel.For(outer, (long)m * inner, (s, e) =>
         {
             for (int o = s; o < e; o++)
             {
-                for (int j = 0; j < m; j++)
-                {
-                    if (add)
-                    {
-                        var dst = ys.AsSpan(yo + (o * yn + idx[j]) * inner, inner);
-                        TensorPrimitives.Add(dst, xs.AsSpan(xo + (o * xn + j) * inner, inner), dst);
-                    }
-                    else
-                    {
-                        xs.AsSpan(xo + (o * xn + idx[j]) * inner, inner).CopyTo(ys.AsSpan(yo + (o * yn + j) * inner, inner));
-                    }
-                }
+                for (int j = 0; j < m; j++) Row(o, j);
             }
         });
+    }
+
+    // True when no index repeats (indices already checked to lie in [0, limit)).
+    private static bool Distinct(int[] idx, int limit)
+    {
+        var seen = new bool[limit];
+        foreach (int i in idx)
+        {
+            if (seen[i]) return false;
+            seen[i] = true;
+        }
+        return true;
     }
 
     // scatter = false: y[o, j, i] = x[o, index[o, j, i], i]   (Gather; index has y's shape)
