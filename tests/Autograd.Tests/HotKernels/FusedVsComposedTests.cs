@@ -104,15 +104,19 @@ public class FusedVsComposedTests(IBackend backend)
         Assert.That(fused.Output, Is.Not.EqualTo(undropped.Output), "dropout changed the output");
     });
 
-    // Class attention (one query, float32 D = 16 is the CPU's single-query kernel) over jets padded at
-    // the end (real lengths 1, 15, 16, 17, 33, 40 of 40 keys), with and without bias and dropout.
-    [TestCase(DType.Float32, true, 0.0)]
-    [TestCase(DType.Float32, false, 0.0)]
-    [TestCase(DType.Float32, true, 0.25)]
-    [TestCase(DType.Float64, true, 0.25)]
-    public void ClassAttentionOverTailPaddedJetsMatchesComposed(DType dtype, bool withBias, double p) => NotImplementedGuard.Run(backend, () =>
+    // Jets padded at the end (real lengths 1, 15, 16, 17, 33, 40 of 40 keys; the CPU kernels skip the
+    // keys after the last valid one), with and without bias and dropout: class attention (nq = 1;
+    // float32 D = 16 is the CPU's single-query kernel) and particle attention (nq = 13).
+    [TestCase(DType.Float32, 1, true, 0.0)]
+    [TestCase(DType.Float32, 1, false, 0.0)]
+    [TestCase(DType.Float32, 1, true, 0.25)]
+    [TestCase(DType.Float64, 1, true, 0.25)]
+    [TestCase(DType.Float32, 13, true, 0.0)]
+    [TestCase(DType.Float32, 13, true, 0.25)]
+    [TestCase(DType.Float64, 13, false, 0.25)]
+    public void AttentionOverTailPaddedJetsMatchesComposed(DType dtype, int nq, bool withBias, double p) => NotImplementedGuard.Run(backend, () =>
     {
-        const int h = 3, nq = 1, nk = 40, d = 16;
+        const int h = 3, nk = 40, d = 16;
         const ulong seed = 5;
         int[] real = [1, 15, 16, 17, 33, 40];
         int b = real.Length;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hep.Engine;
 using Hep.Engine.Ops;
 
@@ -64,7 +65,7 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             w.PackKeys(k, v, bh, bh / g.H);
             w.ClearKeyGradients();
             for (int i0 = 0; i0 < g.Nq; i0 += Rows)
-                w.BackwardTile(q, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, grads);
+                w.BackwardTile(q, k, bh, i0, Math.Min(Rows, g.Nq - i0), scaleT, grads);
             w.StoreKeyGradients(grads, bh, scaleT);
         });
     }
@@ -134,6 +135,9 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         public T[]? Mask { get; }
         public int MaskOffset { get; }
         public int[] LastValid { get; }
+
+        /// <summary>Keys of jet b that the backward tiles visit: up to its last valid key, rounded up to a score tile.</summary>
+        public int KeyEnd(int b) => Math.Min(KeyStride, (LastValid[b] + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes));
         public string Op { get; }
         public bool Dropout { get; }
         public ulong DropSeed { get; }
@@ -164,7 +168,7 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
     private sealed class BackwardWorkspace : IDisposable
     {
         private readonly Geometry _g;
-        private readonly T[] _kt, _vt, _kRows, _vRows, _keyBias;   // packed keys/values of the current (b, h)
+        private readonly T[] _kt, _vt, _kRows, _keyBias;   // packed keys/values of the current (b, h)
         private readonly T[] _qPanel, _qRows, _doPanel, _doRows;    // the current query tile
         private readonly T[] _scores, _dp, _acc;                     // Rows × Block scores, dP; Rows × D' accumulator
         private readonly T[] _rowMax = new T[Rows], _delta = new T[Rows];
@@ -177,7 +181,6 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             int ks = g.KeyStride, dp = g.DPad, d = Math.Max(g.D, 1);
             _kt = Rent(d * ks);
             _kRows = Rent(ks * dp);
-            _vRows = Rent(ks * dp);
             _keyBias = Rent(ks);
             _qPanel = Rent(d * Rows);
             _scores = Rent(Rows * Block);
@@ -199,23 +202,38 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             return a;
         }
 
-        /// <summary>Packs kᵀ, vᵀ and the padded k, v rows of (b, h) = bh and the key mask row of jet b.</summary>
+        /// <summary>
+        /// Packs kᵀ, vᵀ (and the padded k rows when D is not a multiple of L) of the keys (b, h) = bh visits
+        /// and the key mask row of jet b. Columns past those keys may hold a previous head's values: their
+        /// key mask is −∞, so P and dS are exactly 0 there.
+        /// </summary>
         public void PackKeys(Tensor k, Tensor v, int bh, int b)
         {
             var g = _g;
-            int nk = g.Nk, d = g.D, ks = g.KeyStride, dp = g.DPad;
-            var ks_ = CpuTensor.Array<T>(k, g.Op).AsSpan(k.Offset + bh * nk * d, nk * d);
-            var vs = CpuTensor.Array<T>(v, g.Op).AsSpan(v.Offset + bh * nk * d, nk * d);
-                        for (int j = 0; j < nk; j++)
+            int nk = g.Nk, d = g.D, ks = g.KeyStride, dp = g.DPad, n = Math.Min(g.KeyEnd(b), nk);
+            var ks_ = CpuTensor.Array<T>(k, g.Op).AsSpan(k.Offset + bh * nk * d, n * d);
+            var vs = CpuTensor.Array<T>(v, g.Op).AsSpan(v.Offset + bh * nk * d, n * d);
+            if (typeof(T) == typeof(float) && d == 16 && Avx512F.IsSupported)
             {
-                for (int c = 0; c < d; c++)
+                fixed (T* kp = ks_, vp = vs, kt = _kt, vt = _vt)
                 {
-                    _kt[c * ks + j] = ks_[j * d + c];
-                    _vt[c * ks + j] = vs[j * d + c];
+                    Transpose16((float*)kp, n, 1f, (float*)kt, ks);
+                    Transpose16((float*)vp, n, 1f, (float*)vt, ks);
                 }
-                ks_.Slice(j * d, d).CopyTo(_kRows.AsSpan(j * dp, d));
-                vs.Slice(j * d, d).CopyTo(_vRows.AsSpan(j * dp, d));
             }
+            else
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    for (int c = 0; c < d; c++)
+                    {
+                        _kt[c * ks + j] = ks_[j * d + c];
+                        _vt[c * ks + j] = vs[j * d + c];
+                    }
+                }
+            }
+            if (d % Lanes != 0)
+                for (int j = 0; j < n; j++) ks_.Slice(j * d, d).CopyTo(_kRows.AsSpan(j * dp, d));
             for (int j = 0; j < ks; j++)
             {
                 bool valid = j < nk && (g.Mask is null || g.Mask[g.MaskOffset + b * nk + j] != T.Zero);
@@ -282,10 +300,10 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             _dv.AsSpan(0, n).Clear();
         }
 
-        public void BackwardTile(Tensor q, int bh, int i0, int rows, T scale, Gradients gr)
+        public void BackwardTile(Tensor q, Tensor k, int bh, int i0, int rows, T scale, Gradients gr)
         {
             var g = _g;
-            int dp = g.DPad, ks = g.KeyStride, d = g.D;
+            int dp = g.DPad, d = g.D, keyEnd = g.KeyEnd(bh / g.H);
             int rowBase = bh * g.Nq + i0;
             PackQueries(CpuTensor.Array<T>(q, g.Op), q.Offset + rowBase * d, rows, scale, _qPanel, _qRows);
             PackQueries(gr.GradOut, gr.GradOutOffset + rowBase * d, rows, T.One, _doPanel, _doRows);
@@ -303,9 +321,11 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
                 _rowMax[r] = gr.Lse[gr.LseOffset + rowBase + r];   // the row's log-sum-exp
             }
             _acc.AsSpan(0, Rows * dp).Clear();   // dQ accumulator
-            for (int j0 = 0; j0 < ks; j0 += Block)
+            bool direct = d % Lanes == 0;   // k rows read in place
+            var kAll = CpuTensor.Array<T>(k, g.Op);
+            for (int j0 = 0; j0 < keyEnd; j0 += Block)
             {
-                int width = Math.Min(Block, ks - j0);
+                int width = Math.Min(Block, keyEnd - j0);
                 ScoreBlock(_qPanel, _kt, j0, width, _scores);
                 AddBias(bh, i0, rows, j0, width);
                 ScoreBlock(_doPanel, _vt, j0, width, _dp);
@@ -329,13 +349,17 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
                     if (gr.GradBias is not null && r < rows)
                         ds[..valid].CopyTo(gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + j0, valid));
                 }
-                fixed (T* p = _scores, ds = _dp, doRows = _doRows, qRows = _qRows, kRows = _kRows, acc = _acc, dk = _dk, dv = _dv)
+                fixed (T* p = _scores, ds = _dp, doRows = _doRows, qRows = _qRows, kRows = _kRows, kIn = kAll, acc = _acc, dk = _dk, dv = _dv)
                 {
                     TileKernels<T>.TransposeTimesRows(width, p, Block, doRows, dp, dp, dv + j0 * dp, dp);
                     TileKernels<T>.TransposeTimesRows(width, ds, Block, qRows, dp, dp, dk + j0 * dp, dp);
-                    TileKernels<T>.RowsTimesMatrix(width, ds, Block, kRows + j0 * dp, dp, dp, acc, dp);
+                    // dQ += dS·k over the keys that exist (dS is 0 past them).
+                    T* kr = direct ? kIn + k.Offset + ((long)bh * g.Nk + j0) * d : kRows + j0 * dp;
+                    TileKernels<T>.RowsTimesMatrix(Math.Min(width, g.Nk - j0), ds, Block, kr, direct ? d : dp, dp, acc, dp);
                 }
             }
+            if (gr.GradBias is not null && keyEnd < g.Nk)
+                for (int r = 0; r < rows; r++) gr.GradBias.AsSpan(gr.GradBiasOffset + (rowBase + r) * g.Nk + keyEnd, g.Nk - keyEnd).Clear();
             for (int r = 0; r < rows; r++)
             {
                 var dst = gr.GradQ.AsSpan(gr.GradQOffset + (rowBase + r) * d, d);
@@ -365,6 +389,45 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
             _rented.Clear();
         }
+    }
+
+    // dst[c·ldd + j] = scale·src[j·16 + c] for j < n (rounded up to 16 with zero rows), c < 16: 16 × 16
+    // blocks transposed in registers in four rounds of VPERMT2PS; round b swaps bit b of the row
+    // index with bit b of the lane index (new[i][p] = old[i | b][p ^ b] where p has bit b, and so on).
+    private static void Transpose16(float* src, int n, float scale, float* dst, int ldd)
+    {
+        var rows = stackalloc Vector512<float>[16];
+        var f = Vector512.Create(scale);
+        for (int j0 = 0; j0 < n; j0 += 16)
+        {
+            for (int i = 0; i < 16; i++)
+                rows[i] = j0 + i < n ? Vector512.Load(src + (long)(j0 + i) * 16) * f : Vector512<float>.Zero;
+            for (int b = 8; b >= 1; b >>= 1)
+            {
+                var lo = TransposeControl(b, upper: false);
+                var hi = TransposeControl(b, upper: true);
+                for (int i = 0; i < 16; i++)
+                {
+                    if ((i & b) != 0) continue;
+                    var x = rows[i];
+                    var y = rows[i | b];
+                    rows[i] = Avx512F.PermuteVar16x32x2(x, lo, y);
+                    rows[i | b] = Avx512F.PermuteVar16x32x2(x, hi, y);
+                }
+            }
+            for (int c = 0; c < 16; c++) rows[c].Store(dst + (long)c * ldd + j0);
+        }
+    }
+
+    // VPERMT2PS indices for one transpose round (index ≥ 16 selects the second operand):
+    // lower row: p without bit b → x[p], with it → y[p ^ b]; upper row: without → x[p | b], with → y[p].
+    private static Vector512<int> TransposeControl(int b, bool upper)
+    {
+        var p = Vector512<int>.Indices;
+        var hasBit = Vector512.Equals(p & Vector512.Create(b), Vector512.Create(b));
+        var withoutBit = upper ? p | Vector512.Create(b) : p;
+        var withBit = upper ? p + Vector512.Create(16) : (p ^ Vector512.Create(b)) + Vector512.Create(16);
+        return Vector512.ConditionalSelect(hasBit, withBit, withoutBit);
     }
 
     // Row helpers over whole vectors (every row length here is a multiple of the SIMD width).

@@ -186,45 +186,6 @@ internal static unsafe partial class FlashAttention<T>
             }
         }
 
-        // dst[c·ldd + j] = scale·src[j·16 + c] for j < n (rounded up to 16 with zero rows), c < 16: 16 × 16
-        // blocks transposed in registers in four rounds of VPERMT2PS; round b swaps bit b of the row
-        // index with bit b of the lane index (new[i][p] = old[i | b][p ^ b] where p has bit b, and so on).
-        private static void Transpose16(float* src, int n, float scale, float* dst, int ldd)
-        {
-            var rows = stackalloc Vector512<float>[16];
-            var f = Vector512.Create(scale);
-            for (int j0 = 0; j0 < n; j0 += 16)
-            {
-                for (int i = 0; i < 16; i++)
-                    rows[i] = j0 + i < n ? Vector512.Load(src + (long)(j0 + i) * 16) * f : Vector512<float>.Zero;
-                for (int b = 8; b >= 1; b >>= 1)
-                {
-                    var lo = TransposeControl(b, upper: false);
-                    var hi = TransposeControl(b, upper: true);
-                    for (int i = 0; i < 16; i++)
-                    {
-                        if ((i & b) != 0) continue;
-                        var x = rows[i];
-                        var y = rows[i | b];
-                        rows[i] = Avx512F.PermuteVar16x32x2(x, lo, y);
-                        rows[i | b] = Avx512F.PermuteVar16x32x2(x, hi, y);
-                    }
-                }
-                for (int c = 0; c < 16; c++) rows[c].Store(dst + (long)c * ldd + j0);
-            }
-        }
-
-        // VPERMT2PS indices for one transpose round (index ≥ 16 selects the second operand):
-        // lower row: p without bit b → x[p], with it → y[p ^ b]; upper row: without → x[p | b], with → y[p].
-        private static Vector512<int> TransposeControl(int b, bool upper)
-        {
-            var p = Vector512<int>.Indices;
-            var hasBit = Vector512.Equals(p & Vector512.Create(b), Vector512.Create(b));
-            var withoutBit = upper ? p | Vector512.Create(b) : p;
-            var withBit = upper ? p + Vector512.Create(16) : (p ^ Vector512.Create(b)) + Vector512.Create(16);
-            return Vector512.ConditionalSelect(hasBit, withBit, withoutBit);
-        }
-
         // Touches the pair-bias rows of the next tile (the bias is the one large stream this kernel reads).
         private void PrefetchBias(T* bias, int firstRow)
         {
