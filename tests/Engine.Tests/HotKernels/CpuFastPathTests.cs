@@ -226,6 +226,60 @@ public class CpuFastPathTests
         }
     }
 
+    // The AVX-512 rows read x and write y through raw pointers at the views' offsets: every row length
+    // class (1 vector or less, exact vectors, partial last vector, long rows) with x and y starting at
+    // offsets that are not multiples of a vector, a key mask with a fully masked jet, and logits near
+    // ±float.MaxValue (the max shift must keep them finite; −MaxValue − MaxValue = −∞ must give 0).
+    [TestCase(1)]
+    [TestCase(15)]
+    [TestCase(16)]
+    [TestCase(17)]
+    [TestCase(127)]
+    [TestCase(128)]
+    [TestCase(129)]
+    [TestCase(300)]
+    public void MaskedSoftmaxOffsetViewsAndExtremeLogitsMatchFloat64(int n)
+    {
+        var backend = CpuBackend.Shared;
+        const int b = 3, rows = 5;
+        int count = b * rows * n;
+        var x = Rand.Floats(300 + n, count, -30, 30);
+        for (int i = 0; i < count; i += 7)   // extreme logits in even rows; odd rows keep ordinary ones
+            if (i / n % 2 == 0) x[i] = (i / 7 % 3) switch { 0 => float.MaxValue, 1 => -float.MaxValue, _ => 1e30f };
+        var keyMask = new float[b * n];
+        for (int j = 0; j < n; j++)
+        {
+            keyMask[j] = j % 4 == 3 ? float.NegativeInfinity : 0;    // jet 0: scattered masked keys
+            keyMask[n + j] = float.NegativeInfinity;                  // jet 1: fully masked
+            keyMask[2 * n + j] = j < (n + 1) / 2 ? 0 : float.NegativeInfinity;   // jet 2: masked tail
+        }
+        var expect = new double[count];
+        for (int r = 0; r < b * rows; r++) ReferenceRow(x, r * n, n, j => keyMask[r / rows * n + j]).CopyTo(expect, r * n);
+        Assert.That(expect.All(double.IsFinite), Is.True, "reference finite");
+        using var km = Tensor.FromArray<float>(backend, keyMask, new Shape(b, 1, n));
+        foreach (var (xOffset, yOffset) in new[] { (0, 0), (1, 0), (0, 3), (5, 15), (15, 1), (16, 17) })
+        {
+            var xBuffer = new float[count + 32];
+            x.CopyTo(xBuffer, xOffset);
+            using var xAll = Tensor.FromArray<float>(backend, xBuffer, new Shape(count + 32));
+            using var xFlat = xAll.Slice(0, xOffset, count);
+            using var xt = xFlat.View(b, rows, n);
+            using var maskView = km.Expand(xt.Shape);
+            using var yAll = Tensor.Full(backend, new Shape(count + 32), 7.0);
+            using var yFlat = yAll.Slice(0, yOffset, count);
+            using var y = yFlat.View(b, rows, n);
+            backend.Attention.MaskedSoftmaxForward(xt, maskView, y);
+            var all = yAll.ToArray<float>();
+            string at = $"n = {n}, x offset {xOffset}, y offset {yOffset}";
+            Assert.That(all.AsSpan(0, yOffset).ToArray(), Has.All.EqualTo(7f), $"{at}: before the output");
+            Assert.That(all.AsSpan(yOffset + count).ToArray(), Has.All.EqualTo(7f), $"{at}: after the output");
+            var yv = all.AsSpan(yOffset, count).ToArray();
+            Assert.That(yv.All(float.IsFinite), Is.True, $"{at}: finite");
+            Assert.That(yv.AsSpan(rows * n, rows * n).ToArray(), Has.All.EqualTo(0f), $"{at}: fully masked jet");
+            TensorAssert.Close(yv.Select(v => (double)v).ToArray(), expect, 1e-9, 2e-6, at);
+        }
+    }
+
     // The composite top-K (float32, K ≤ 16, two queries interleaved) on tie-heavy quantized points:
     // every K from 1 to 16, odd and even real-query counts per tile, padding scattered and at the end.
     [Test]
