@@ -124,6 +124,15 @@ internal static unsafe class Sgemm
         {
             int rows = Math.Min(mr, mc - ir);
             int dst = ir * kc;
+            if (rows == 8 && mr == 8 && Avx.IsSupported && (a.ColStride == 1 || a.RowStride == 1))
+            {
+                fixed (float* ps = src, pd = packA)
+                {
+                    if (a.ColStride == 1) PackRows8(ps + a.Index(bi, ic + ir, pc), a.RowStride, kc, pd + dst);
+                    else PackColumns8(ps, a, bi, ic + ir, pc, kc, pd + dst);
+                }
+                continue;
+            }
             if (a.ColStride == 1)
             {
                 for (int r = 0; r < rows; r++)
@@ -146,6 +155,61 @@ internal static unsafe class Sgemm
                     for (int r = rows; r < mr; r++) packA[dst + p * mr + r] = 0;
             }
         }
+    }
+
+    // One full 8-row panel of a row-major A (rows `ld` apart): 8×8 blocks transposed in registers
+    // (unpack → shuffle → 128-bit lane permute), so dst[p·8 + r] = src[r·ld + p].
+    private static void PackRows8(float* src, int ld, int kc, float* dst)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            float* s = src + p;
+            var r0 = Avx.LoadVector256(s);
+            var r1 = Avx.LoadVector256(s + ld);
+            var r2 = Avx.LoadVector256(s + 2 * ld);
+            var r3 = Avx.LoadVector256(s + 3 * ld);
+            var r4 = Avx.LoadVector256(s + 4 * ld);
+            var r5 = Avx.LoadVector256(s + 5 * ld);
+            var r6 = Avx.LoadVector256(s + 6 * ld);
+            var r7 = Avx.LoadVector256(s + 7 * ld);
+            // t: pairs of rows interleaved; u: columns c | c + 4 of rows 0–3 (u0–u3) and 4–7 (u4–u7).
+            var t0 = Avx.UnpackLow(r0, r1);
+            var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5);
+            var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7);
+            var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            float* d = dst + p * 8;
+            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(d + 8, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(d + 16, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(d + 24, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(d + 32, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(d + 40, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(d + 48, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(d + 56, Avx.Permute2x128(u3, u7, 0x31));
+        }
+        for (; p < kc; p++)
+        {
+            for (int r = 0; r < 8; r++) dst[p * 8 + r] = src[(long)r * ld + p];
+        }
+    }
+
+    // One full 8-row panel of an A whose rows are adjacent (a transposed view): one 8-float copy per p.
+    private static void PackColumns8(float* src, GemmOperand<float> a, int bi, int row, int pc, int kc, float* dst)
+    {
+        for (int p = 0; p < kc; p++) Avx.Store(dst + p * 8, Avx.LoadVector256(src + a.Index(bi, row, pc + p)));
     }
 
     // packB[(panel·kc + p)·NR + j] = B[pc + p, jc + panel·NR + j], zero-padded past nc.
