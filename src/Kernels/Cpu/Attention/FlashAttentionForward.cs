@@ -125,7 +125,7 @@ internal static unsafe partial class FlashAttention<T>
                    bias = g.Bias, vRows = _vRows, v = vs, acc = _acc)
             {
                 T* qp = rows < Rows ? qPad : qAll + qOffset + (long)rowBase * d;
-                if (bias is not null) PrefetchBias(bias + g.BiasOffset, rowBase + Rows);
+                if (bias is not null) PrefetchBias(bias + g.BiasOffset, rowBase + 2 * Rows);
                 T** rowsBias = stackalloc T*[Rows];
                 for (int r = 0; r < Rows; r++)
                     rowsBias[r] = bias is null || r >= rows ? zeros : bias + g.BiasOffset + (long)(rowBase + r) * g.Nk;
@@ -186,7 +186,7 @@ internal static unsafe partial class FlashAttention<T>
             }
         }
 
-        // Touches the pair-bias rows of the next tile (the bias is the one large stream this kernel reads).
+        // Touches the pair-bias rows of the tile after next (the bias is the one large stream this kernel reads).
         private void PrefetchBias(T* bias, int firstRow)
         {
             var g = _g;

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Hep.Kernels.Cpu.Attention;
 
@@ -114,13 +115,22 @@ internal static unsafe class ScoreTiles<T> where T : unmanaged, IFloatingPointIe
     {
         c0.Store(dst);
         c1.Store(dst + Lanes);
-        Vector512.Max(Vector512.Load(maxv), Vector512.Max(c0, c1)).Store(maxv);
+        Max(Vector512.Load(maxv), Max(c0, c1)).Store(maxv);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store1(Vector512<T> c, T* dst, T* maxv)
     {
         c.Store(dst);
-        Vector512.Max(Vector512.Load(maxv), c).Store(maxv);
+        Max(Vector512.Load(maxv), c).Store(maxv);
+    }
+
+    // Lane-wise max without IEEE NaN/±0 fix-ups (one VMAXPS/VMAXPD; the scores are never NaN for finite inputs).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Max(Vector512<T> a, Vector512<T> b)
+    {
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported) return Avx512F.Max(a.As<T, float>(), b.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double) && Avx512F.IsSupported) return Avx512F.Max(a.As<T, double>(), b.As<T, double>()).As<double, T>();
+        return Vector512.Max(a, b);
     }
 }
