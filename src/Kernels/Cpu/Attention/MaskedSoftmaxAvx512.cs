@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -21,7 +22,9 @@ namespace Hep.Kernels.Cpu.Attention;
 /// output vector is merged with its predecessor (one VPERMT2PS) into the aligned line it completes; the
 /// worker's first and last partial lines use masked ordinary stores.
 /// The register path is specialised (generic value-type parameters) per vector count, partial last
-/// vector and streaming, so its per-vector conditions fold away at JIT time.
+/// vector and streaming, so its per-vector conditions fold away at JIT time. It takes rows two at a
+/// time with their steps interleaved (one row's chain of dependent steps is ~130 cycles, longer than
+/// the out-of-order window reaches on its own): measured −18% time per row with x in cache.
 /// Masked blocks: the vectors after the last one holding a key not masked by −∞ (a padded jet's tail)
 /// are written as zeros without reading x or evaluating exp, so such entries of x are never read.
 /// Fully masked rows give zeros. Deterministic (fixed order per row).
@@ -80,11 +83,23 @@ internal static unsafe class MaskedSoftmaxAvx512
         var output = new Output(job.Y + (long)job.S * n);
         var previous = Vector512<float>.Zero;
         int ahead = (PrefetchBytes / sizeof(float) + n - 1) / n;
-        float* uniform = stackalloc float[TVectors.Value * L];
+        float* uniform = stackalloc float[2 * TVectors.Value * L];
         var rowMasks = new MaskRows(job, cursor, uniform, TVectors.Value, tail);
-        for (int r = job.S; r < job.E; r++)
+        int r = job.S;
+        for (; r + 2 <= job.E; r += 2)
         {
-            if (r + ahead < job.E) Prefetch<TVectors>(job.X + (long)(r + ahead) * n);
+            if (r + ahead + 1 < job.E)
+            {
+                Prefetch<TVectors>(job.X + (long)(r + ahead) * n);
+                Prefetch<TVectors>(job.X + (long)(r + ahead + 1) * n);
+            }
+            float* ma = rowMasks.Current(out int activeA);
+            float* mb = rowMasks.Current(out int activeB);
+            previous = RegisterRowPair<TVectors, TPartial, TStream>(job.X + (long)r * n, ma, activeA, mb, activeB, tail,
+                job.Y + (long)r * n, output, previous);
+        }
+        if (r < job.E)
+        {
             float* m = rowMasks.Current(out int active);
             previous = RegisterRow<TVectors, TPartial, TStream>(job.X + (long)r * n, m, active, tail, job.Y + (long)r * n, output, previous);
         }
@@ -111,7 +126,8 @@ internal static unsafe class MaskedSoftmaxAvx512
 
     /// <summary>
     /// The mask row of each row in turn: the strided mask row itself, or (a mask broadcast along the row,
-    /// or no mask) a row of one repeated value kept in <c>uniform</c>, so the kernels always add a loaded row.
+    /// or no mask) a row of one repeated value kept in <c>uniform</c>, so the kernels always add a loaded row;
+    /// <c>uniform</c> holds two such rows, used in turn, so the rows of a pair keep their own.
     /// Also the row's active vectors: the vectors up to the last one with an entry not masked by −∞
     /// (padded particles sit at the end of a jet, so a key mask typically ends in whole masked vectors,
     /// whose outputs are 0 without reading x or evaluating exp). Cached while consecutive rows share a mask row.
@@ -124,8 +140,8 @@ internal static unsafe class MaskedSoftmaxAvx512
         private readonly Vector512<float> _tail;
         private readonly MaskWalk.Cursor? _cursor;
         private float* _last;
-        private int _active;
-        private float _value;
+        private int _active, _slot;
+        private float _value0, _value1;
 
         public MaskRows(Job job, MaskWalk.Cursor? cursor, float* uniform, int vectors, Vector512<float> tail)
         {
@@ -137,8 +153,9 @@ internal static unsafe class MaskedSoftmaxAvx512
             _tail = tail;
             _last = null;
             _active = vectors;
-            _value = 0f;
-            new Span<float>(uniform, vectors * L).Clear();
+            _slot = 0;
+            _value0 = _value1 = 0f;
+            new Span<float>(uniform, 2 * vectors * L).Clear();
         }
 
         /// <summary>The current row's mask row and its active vector count; advances to the next row.</summary>
@@ -160,13 +177,16 @@ internal static unsafe class MaskedSoftmaxAvx512
                 return m;
             }
             float value = *m;
-            if (!value.Equals(_value))
+            _slot ^= 1;
+            float* row = _uniform + _slot * _vectors * L;
+            ref float held = ref _slot == 0 ? ref _value0 : ref _value1;
+            if (!value.Equals(held))
             {
-                _value = value;
-                new Span<float>(_uniform, _vectors * L).Fill(value);
+                held = value;
+                new Span<float>(row, _vectors * L).Fill(value);
             }
             if (float.IsNegativeInfinity(value)) active = 0;
-            return _uniform;
+            return row;
         }
 
         private readonly int ActiveVectors(float* m)
@@ -276,6 +296,104 @@ internal static unsafe class MaskedSoftmaxAvx512
         return v7;
     }
 
+    // Two consecutive rows (x, x + n) of nv ≤ 8 vectors each, their steps interleaved: one row's
+    // dependency chain (logits → max → exp → Σ → 1/Σ → scale) is ~130 cycles long, and the out-of-order
+    // window does not reach far enough into the next row by itself. Same arithmetic as RegisterRow.
+    // Returns the second row's last output vector. Too large to inline: compiled fully optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<float> RegisterRowPair<TVectors, TPartial, TStream>(float* x, float* ma, int activeA, float* mb, int activeB,
+        Vector512<float> tail, float* y, Output output, Vector512<float> previous)
+        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+    {
+        int nv = TVectors.Value, n = nv * L;
+        bool partial = TPartial.Value;
+        if (partial) n = (nv - 1) * L + BitOperations.PopCount(tail.AsUInt32().ExtractMostSignificantBits());
+        float* xb = x + n;
+        var none = Vector512.Create(float.NegativeInfinity);
+        var a0 = activeA > 0 ? Logits(x, ma, 0, nv, partial, tail) : none;
+        var b0 = activeB > 0 ? Logits(xb, mb, 0, nv, partial, tail) : none;
+        var a1 = nv > 1 && activeA > 1 ? Logits(x, ma, 1, nv, partial, tail) : none;
+        var b1 = nv > 1 && activeB > 1 ? Logits(xb, mb, 1, nv, partial, tail) : none;
+        var a2 = nv > 2 && activeA > 2 ? Logits(x, ma, 2, nv, partial, tail) : none;
+        var b2 = nv > 2 && activeB > 2 ? Logits(xb, mb, 2, nv, partial, tail) : none;
+        var a3 = nv > 3 && activeA > 3 ? Logits(x, ma, 3, nv, partial, tail) : none;
+        var b3 = nv > 3 && activeB > 3 ? Logits(xb, mb, 3, nv, partial, tail) : none;
+        var a4 = nv > 4 && activeA > 4 ? Logits(x, ma, 4, nv, partial, tail) : none;
+        var b4 = nv > 4 && activeB > 4 ? Logits(xb, mb, 4, nv, partial, tail) : none;
+        var a5 = nv > 5 && activeA > 5 ? Logits(x, ma, 5, nv, partial, tail) : none;
+        var b5 = nv > 5 && activeB > 5 ? Logits(xb, mb, 5, nv, partial, tail) : none;
+        var a6 = nv > 6 && activeA > 6 ? Logits(x, ma, 6, nv, partial, tail) : none;
+        var b6 = nv > 6 && activeB > 6 ? Logits(xb, mb, 6, nv, partial, tail) : none;
+        var a7 = nv > 7 && activeA > 7 ? Logits(x, ma, 7, nv, partial, tail) : none;
+        var b7 = nv > 7 && activeB > 7 ? Logits(xb, mb, 7, nv, partial, tail) : none;
+        var muA = Avx512F.Max(Avx512F.Max(Avx512F.Max(a0, a1), Avx512F.Max(a2, a3)), Avx512F.Max(Avx512F.Max(a4, a5), Avx512F.Max(a6, a7)));
+        var muB = Avx512F.Max(Avx512F.Max(Avx512F.Max(b0, b1), Avx512F.Max(b2, b3)), Avx512F.Max(Avx512F.Max(b4, b5), Avx512F.Max(b6, b7)));
+        var shiftA = Shift(muA);
+        var shiftB = Shift(muB);
+        float maxA = HorizontalMax(muA), maxB = HorizontalMax(muB);
+        var off = Vector512<float>.Zero;
+        // A fully masked row: every logit is −∞, so every e is 0; its scale is forced to 0 below.
+        a0 = FastExp.NonPositive(a0 - shiftA);
+        b0 = FastExp.NonPositive(b0 - shiftB);
+        a1 = nv > 1 && activeA > 1 ? FastExp.NonPositive(a1 - shiftA) : off;
+        b1 = nv > 1 && activeB > 1 ? FastExp.NonPositive(b1 - shiftB) : off;
+        a2 = nv > 2 && activeA > 2 ? FastExp.NonPositive(a2 - shiftA) : off;
+        b2 = nv > 2 && activeB > 2 ? FastExp.NonPositive(b2 - shiftB) : off;
+        a3 = nv > 3 && activeA > 3 ? FastExp.NonPositive(a3 - shiftA) : off;
+        b3 = nv > 3 && activeB > 3 ? FastExp.NonPositive(b3 - shiftB) : off;
+        a4 = nv > 4 && activeA > 4 ? FastExp.NonPositive(a4 - shiftA) : off;
+        b4 = nv > 4 && activeB > 4 ? FastExp.NonPositive(b4 - shiftB) : off;
+        a5 = nv > 5 && activeA > 5 ? FastExp.NonPositive(a5 - shiftA) : off;
+        b5 = nv > 5 && activeB > 5 ? FastExp.NonPositive(b5 - shiftB) : off;
+        a6 = nv > 6 && activeA > 6 ? FastExp.NonPositive(a6 - shiftA) : off;
+        b6 = nv > 6 && activeB > 6 ? FastExp.NonPositive(b6 - shiftB) : off;
+        a7 = nv > 7 && activeA > 7 ? FastExp.NonPositive(a7 - shiftA) : off;
+        b7 = nv > 7 && activeB > 7 ? FastExp.NonPositive(b7 - shiftB) : off;
+        var sigmaA = SumTree(nv, a0, a1, a2, a3, a4, a5, a6, a7);
+        var sigmaB = SumTree(nv, b0, b1, b2, b3, b4, b5, b6, b7);
+        var cA = FastExp.NonPositive(shiftA - Vector512.Create(maxA));
+        var cB = FastExp.NonPositive(shiftB - Vector512.Create(maxB));
+        var scaleA = float.IsNegativeInfinity(maxA) ? off : cA * Vector512.Create(1f / HorizontalSum(sigmaA * cA));
+        var scaleB = float.IsNegativeInfinity(maxB) ? off : cB * Vector512.Create(1f / HorizontalSum(sigmaB * cB));
+        float* yb = y + n;
+        a0 *= scaleA;
+        output.Put<TStream>(previous, a0, 0, nv, partial, tail, y);
+        var last = a0;
+        if (nv > 1) { a1 *= scaleA; output.Put<TStream>(last, a1, 1, nv, partial, tail, y); last = a1; }
+        if (nv > 2) { a2 *= scaleA; output.Put<TStream>(last, a2, 2, nv, partial, tail, y); last = a2; }
+        if (nv > 3) { a3 *= scaleA; output.Put<TStream>(last, a3, 3, nv, partial, tail, y); last = a3; }
+        if (nv > 4) { a4 *= scaleA; output.Put<TStream>(last, a4, 4, nv, partial, tail, y); last = a4; }
+        if (nv > 5) { a5 *= scaleA; output.Put<TStream>(last, a5, 5, nv, partial, tail, y); last = a5; }
+        if (nv > 6) { a6 *= scaleA; output.Put<TStream>(last, a6, 6, nv, partial, tail, y); last = a6; }
+        if (nv > 7) { a7 *= scaleA; output.Put<TStream>(last, a7, 7, nv, partial, tail, y); last = a7; }
+        b0 *= scaleB;
+        output.Put<TStream>(last, b0, 0, nv, partial, tail, yb);
+        last = b0;
+        if (nv > 1) { b1 *= scaleB; output.Put<TStream>(last, b1, 1, nv, partial, tail, yb); last = b1; }
+        if (nv > 2) { b2 *= scaleB; output.Put<TStream>(last, b2, 2, nv, partial, tail, yb); last = b2; }
+        if (nv > 3) { b3 *= scaleB; output.Put<TStream>(last, b3, 3, nv, partial, tail, yb); last = b3; }
+        if (nv > 4) { b4 *= scaleB; output.Put<TStream>(last, b4, 4, nv, partial, tail, yb); last = b4; }
+        if (nv > 5) { b5 *= scaleB; output.Put<TStream>(last, b5, 5, nv, partial, tail, yb); last = b5; }
+        if (nv > 6) { b6 *= scaleB; output.Put<TStream>(last, b6, 6, nv, partial, tail, yb); last = b6; }
+        if (nv > 7) { b7 *= scaleB; output.Put<TStream>(last, b7, 7, nv, partial, tail, yb); last = b7; }
+        return last;
+    }
+
+    // σ as a pairwise tree over the row's nv vectors (a serial chain would put 8 dependent adds on the critical path).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> SumTree(int nv, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        Vector512<float> v4, Vector512<float> v5, Vector512<float> v6, Vector512<float> v7) => nv switch
+    {
+        1 => v0,
+        2 => v0 + v1,
+        3 => (v0 + v1) + v2,
+        4 => (v0 + v1) + (v2 + v3),
+        5 => ((v0 + v1) + (v2 + v3)) + v4,
+        6 => ((v0 + v1) + (v2 + v3)) + (v4 + v5),
+        7 => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + v6),
+        _ => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)),
+    };
+
     // Rows of more than 8 vectors: per-lane max, then e and σ into an L1 work row, then the scaled output.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LongRows(Job job)
@@ -286,7 +404,7 @@ internal static unsafe class MaskedSoftmaxAvx512
         var cursor = job.Walk?.At(job.S);
         var output = new Output(job.Y + (long)job.S * n);
         var previous = Vector512<float>.Zero;
-        var work = GC.AllocateUninitializedArray<float>(2 * nv * L, pinned: true);
+        var work = GC.AllocateUninitializedArray<float>(3 * nv * L, pinned: true);   // e row, then the two uniform mask rows
         fixed (float* w = work)
         {
             var rowMasks = new MaskRows(job, cursor, w + nv * L, nv, tail);
