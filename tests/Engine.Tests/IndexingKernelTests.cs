@@ -27,30 +27,37 @@ public class IndexingKernelTests(IBackend backend)
         Assert.That(back.ToDoubleArray()[(0 * 5 + 4) * 3 + 0], Is.EqualTo(gd[0] + gd[6]).Within(1e-15));
     }
 
-    [Test]
-    public void IndexSelectAndIndexAdd_ManyRowsOfOneSlice_MatchRowByRow()
+    [TestCase(1, 3)]
+    [TestCase(1, 1)]
+    [TestCase(4, 1)]
+    public void IndexSelectAndIndexAdd_ManyRows_MatchRowByRow(int outer, int width)
     {
-        // One outer slice of 30,000 rows (the CPU kernel splits the rows across cores): a permutation
-        // (distinct indices) and a map with duplicates, each checked against a host loop.
-        const int rows = 30_000, width = 3;
-        var xd = Rand.Doubles(66, rows * width);
-        var gd = Rand.Doubles(67, rows * width);
+        // (outer, 30,000, width) along axis 1 (the CPU kernel splits the rows of one slice across cores and
+        // loops single-element rows directly): a permutation (distinct indices) and a map with duplicates,
+        // each checked against a host loop.
+        const int rows = 30_000;
+        int slice = rows * width;
+        var xd = Rand.Doubles(66, outer * slice);
+        var gd = Rand.Doubles(67, outer * slice);
         var perm = Enumerable.Range(0, rows).OrderBy(i => (i * 7919L) % rows).ToArray();
         var dup = Enumerable.Range(0, rows).Select(i => i % 3 == 0 ? 5 : i).ToArray();
-        using var x = Tensor.FromArray<double>(backend, xd, new Shape(rows, width));
-        using var g = Tensor.FromArray<double>(backend, gd, new Shape(rows, width));
+        using var x = Tensor.FromArray<double>(backend, xd, new Shape(outer, rows, width));
+        using var g = Tensor.FromArray<double>(backend, gd, new Shape(outer, rows, width));
         foreach (var map in new[] { perm, dup })
         {
             using var idx = Tensor.FromArray<int>(backend, map, new Shape(rows));
-            var y = TensorOps.IndexSelect(x, 0, idx).ToDoubleArray();
-            var back = TensorOps.IndexAdd(g, 0, idx, x.Shape).ToDoubleArray();
-            var expected = new double[rows * width];
-            for (int j = 0; j < rows; j++)
+            var y = TensorOps.IndexSelect(x, 1, idx).ToDoubleArray();
+            var back = TensorOps.IndexAdd(g, 1, idx, x.Shape).ToDoubleArray();
+            var expected = new double[outer * slice];
+            for (int o = 0; o < outer; o++)
             {
-                for (int i = 0; i < width; i++)
+                for (int j = 0; j < rows; j++)
                 {
-                    Assert.That(y[j * width + i], Is.EqualTo(xd[map[j] * width + i]), $"select row {j}");
-                    expected[map[j] * width + i] += gd[j * width + i];
+                    for (int i = 0; i < width; i++)
+                    {
+                        Assert.That(y[o * slice + j * width + i], Is.EqualTo(xd[o * slice + map[j] * width + i]), $"select row {j}");
+                        expected[o * slice + map[j] * width + i] += gd[o * slice + j * width + i];
+                    }
                 }
             }
             Assert.That(back, Is.EqualTo(expected), map == perm ? "add, distinct indices" : "add, duplicates (accumulated in index order)");

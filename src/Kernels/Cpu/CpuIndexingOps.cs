@@ -57,6 +57,25 @@ internal sealed class CpuIndexingOps : IIndexingOps
             if ((uint)i >= (uint)limit) throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {i} out of range [0, {limit}) on axis {axis}");
         }
         int xo = x.Offset, yo = y.Offset;
+        // Rows j0..j1 of outer slice o. Single-element rows (inner = 1) in a plain loop: a span call per
+        // element costs several times the element itself.
+        void Rows(int o, int j0, int j1)
+        {
+            if (inner != 1)
+            {
+                for (int j = j0; j < j1; j++) Row(o, j);
+                return;
+            }
+            int xb = xo + o * xn, yb = yo + o * yn;
+            if (add)
+            {
+                for (int j = j0; j < j1; j++) ys[yb + idx[j]] += xs[xb + j];
+            }
+            else
+            {
+                for (int j = j0; j < j1; j++) ys[yb + j] = xs[xb + idx[j]];
+            }
+        }
         void Row(int o, int j)
         {
             if (add)
@@ -75,16 +94,18 @@ internal sealed class CpuIndexingOps : IIndexingOps
             // each destination row once; an add does so only when the indices are distinct.
             CpuParallel.For(outer * m, inner, (s, e) =>
             {
-                for (int t = s; t < e; t++) Row(t / m, t % m);
+                for (int t = s; t < e;)
+                {
+                    int o = t / m, j0 = t % m, j1 = Math.Min(m, j0 + (e - t));
+                    Rows(o, j0, j1);
+                    t += j1 - j0;
+                }
             });
             return;
         }
         CpuParallel.For(outer, (long)m * inner, (s, e) =>
         {
-            for (int o = s; o < e; o++)
-            {
-                for (int j = 0; j < m; j++) Row(o, j);
-            }
+            for (int o = s; o < e; o++) Rows(o, 0, m);
         });
     }
 
