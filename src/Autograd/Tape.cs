@@ -77,6 +77,7 @@ public sealed class Tape : IDisposable
             : TensorOps.Contiguous(gradOutput, forceCopy: true);
         if (output.IsLeaf || !_nodes.Contains(output.Creator!))
         {
+            if (output.TryAdoptGrad(seed)) return;
             output.AccumulateGrad(seed);
             seed.Dispose();
             return;
@@ -119,6 +120,8 @@ public sealed class Tape : IDisposable
                         throw new InvalidOperationException($"{node.Function.Name} backward: gradient {gi.Shape} for input {i} of shape {input.Shape}");
                     if (input.Creator is null)
                     {
+                        // A leaf's first gradient is taken over when nothing else references its buffer.
+                        if (input.TryAdoptGrad(gi)) continue;
                         input.AccumulateGrad(gi);
                         gi.Dispose();
                     }

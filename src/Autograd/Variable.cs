@@ -49,6 +49,18 @@ public sealed class Variable : IDisposable
         TensorOps.AddInPlace(Grad, gradient);
     }
 
+    /// <summary>
+    /// Takes <paramref name="gradient"/> over as <see cref="Grad"/> when there is no gradient yet and the
+    /// tensor is the sole owner of its buffer (see <see cref="Tensor.IsSoleOwner"/>): no copy, no second
+    /// buffer. Returns false (and leaves the tensor to the caller) otherwise.
+    /// </summary>
+    internal bool TryAdoptGrad(Tensor gradient)
+    {
+        if (Grad is not null || gradient.Shape != Data.Shape || gradient.DType != Data.DType || !gradient.IsSoleOwner) return false;
+        Grad = gradient.DetachFromScope();
+        return true;
+    }
+
     /// <summary>Drops the accumulated gradient (frees its buffer).</summary>
     public void ZeroGrad()
     {

@@ -13,6 +13,9 @@ public sealed class Storage
     public IDeviceBuffer Buffer { get; }
     public bool IsAlive => Volatile.Read(ref _refs) > 0;
 
+    /// <summary>True while exactly one tensor (or view) references this storage.</summary>
+    public bool IsExclusive => Volatile.Read(ref _refs) == 1;
+
     internal void AddRef()
     {
         int r;

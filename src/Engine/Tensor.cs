@@ -146,6 +146,13 @@ public sealed partial class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// True when this tensor is the only reference to its storage and covers the whole buffer
+    /// contiguously from element 0, so a consumer may take the tensor over instead of copying it
+    /// (the autograd tape does this with leaf gradients).
+    /// </summary>
+    public bool IsSoleOwner => !_disposed && _storage.IsExclusive && Offset == 0 && IsContiguous && _storage.Buffer.Length == Numel;
+
     /// <summary>A new tensor object sharing this storage and layout (its own reference).</summary>
     public Tensor Alias() => View(Shape, _strides, Offset);
 
