@@ -68,6 +68,16 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(new Storage(buffer), shape, shape.ContiguousStrides(), 0);
     }
 
+    /// <summary>
+    /// Allocates a contiguous tensor with unspecified contents (see <see cref="Ops.IMemoryOps.AllocateUninitialized"/>):
+    /// only for the output of an op that writes every element.
+    /// </summary>
+    public static Tensor Empty(IBackend backend, Shape shape, DType dtype = DType.Float32)
+    {
+        var buffer = backend.Memory.AllocateUninitialized(dtype, shape.Numel);
+        return new Tensor(new Storage(buffer), shape, shape.ContiguousStrides(), 0);
+    }
+
     /// <summary>Allocates a contiguous tensor filled with <paramref name="value"/>.</summary>
     public static Tensor Full(IBackend backend, Shape shape, double value, DType dtype = DType.Float32)
     {

@@ -102,10 +102,11 @@ public static partial class TensorOps
         using var dout = Contiguous(output);
         using var dlse = Contiguous(logSumExp);
         using var dg = Contiguous(gradOutput);
-        var gq = Tensor.Zeros(backend, q.Shape, q.DType);
-        var gk = Tensor.Zeros(backend, k.Shape, q.DType);
-        var gv = Tensor.Zeros(backend, v.Shape, q.DType);
-        var gb = needBias ? Tensor.Zeros(backend, new Shape(b, h, nq, nk), q.DType) : null;
+        // The backend overwrites every gradient element (IAttentionOps contract): no clearing pass.
+        var gq = Tensor.Empty(backend, q.Shape, q.DType);
+        var gk = Tensor.Empty(backend, k.Shape, q.DType);
+        var gv = Tensor.Empty(backend, v.Shape, q.DType);
+        var gb = needBias ? Tensor.Empty(backend, new Shape(b, h, nq, nk), q.DType) : null;
         backend.Attention.AttentionBackward(dq, dk, dv, db, dm, AttentionScale(q.Shape[3]), dropout, dout, dlse, dg, gq, gk, gv, gb);
         return (gq, gk, gv, gb);
     }

@@ -48,6 +48,27 @@ public class LifetimeTests
     }
 
     [Test]
+    public void UninitializedBuffersSkipTheClearAndArePoisonedUnderTest()
+    {
+        var backend = Backends.Cpu;
+        const int n = 1 << 16;
+        long before = LiveBufferStats.Count(backend.Name);
+        using (var first = Tensor.Full(backend, new Shape(n), 7.0)) { }
+        // Recycled or fresh, the buffer carries the test poison (NaN), never a silent zero or old data.
+        using (var empty = Tensor.Empty(backend, new Shape(n)))
+        {
+            Assert.That(empty.ToArray<float>().All(float.IsNaN), Is.True);
+            Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 1));
+        }
+        using (var empty = Tensor.Empty(backend, new Shape(n), DType.Int32))
+            Assert.That(empty.ToArray<int>().All(v => v == -1), Is.True);
+        // Zeros still clears a recycled array.
+        using var zeros = Tensor.Zeros(backend, new Shape(n));
+        Assert.That(zeros.ToArray<float>().All(v => v == 0), Is.True);
+        Assert.That(LiveBufferStats.Count(backend.Name), Is.EqualTo(before + 1));
+    }
+
+    [Test]
     public void ViewKeepsStorageAliveUntilLastReference()
     {
         var backend = Backends.Cpu;

@@ -6,6 +6,12 @@ public interface IMemoryOps
     /// <summary>New zero-filled buffer of <paramref name="length"/> elements; counted in LiveBufferStats.</summary>
     IDeviceBuffer Allocate(DType dtype, long length);
 
+    /// <summary>
+    /// New buffer whose contents are unspecified (a backend may hand back stale data or zeros), for an
+    /// output that a kernel overwrites completely; counted in LiveBufferStats. Defaults to <see cref="Allocate"/>.
+    /// </summary>
+    IDeviceBuffer AllocateUninitialized(DType dtype, long length) => Allocate(dtype, length);
+
     /// <summary>Host → device: writes <paramref name="source"/> at element <paramref name="offset"/>.</summary>
     void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged;
 

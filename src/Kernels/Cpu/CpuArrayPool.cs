@@ -19,17 +19,31 @@ internal static class CpuArrayPool<T> where T : unmanaged
     /// <summary>Bytes currently held for reuse.</summary>
     public static long CachedBytes => Interlocked.Read(ref _cachedBytes);
 
-    public static unsafe T[] Rent(int length)
+    /// <summary>
+    /// Test hook: arrays rented without clearing are filled with a poison pattern (all bits set: NaN for
+    /// floats, −1 for int32), so an op that leaves part of an "uninitialized" output unwritten fails its
+    /// value tests instead of passing on recycled data that happens to be right.
+    /// </summary>
+    internal static bool PoisonUninitialized { get; set; }
+
+    /// <summary>An array of <paramref name="length"/> elements, zeroed when <paramref name="clear"/> (else stale or zero).</summary>
+    public static unsafe T[] Rent(int length, bool clear = true)
     {
         long bytes = (long)length * sizeof(T);
-        if (bytes >= MinBytes && Free.TryGetValue(length, out var bag) && bag.TryTake(out var array))
+        T[] array;
+        if (bytes >= MinBytes && Free.TryGetValue(length, out var bag) && bag.TryTake(out var recycled))
         {
             Interlocked.Add(ref _cachedBytes, -bytes);
-            Clear(array);
-            return array;
+            array = recycled;
+            if (clear) Clear(array);
         }
-        // Pinned so kernels can take raw pointers without fixed-statement churn.
-        return GC.AllocateArray<T>(length, pinned: true);
+        else
+        {
+            // Pinned so kernels can take raw pointers without fixed-statement churn.
+            array = GC.AllocateArray<T>(length, pinned: true);
+        }
+        if (!clear && PoisonUninitialized) System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan()).Fill(0xFF);
+        return array;
     }
 
     public static unsafe void Return(T[] array)

@@ -8,12 +8,12 @@ internal sealed class CpuBuffer<T> : IDeviceBuffer where T : unmanaged
 {
     private T[]? _data;
 
-    public CpuBuffer(CpuBackend backend, long length)
+    public CpuBuffer(CpuBackend backend, long length, bool clear = true)
     {
         if (length > Array.MaxLength) throw new OutOfMemoryException($"cpu: {length} elements exceed the largest array");
         Backend = backend;
         Length = length;
-        _data = CpuArrayPool<T>.Rent((int)length);
+        _data = CpuArrayPool<T>.Rent((int)length, clear);
         LiveBufferStats.OnAllocated(backend.Name, Bytes);
     }
 

@@ -19,6 +19,15 @@ internal sealed class CpuMemoryOps(CpuBackend backend) : IMemoryOps
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    /// <summary>A recycled array is handed back as it was left (no clearing pass); a fresh one is zero.</summary>
+    public IDeviceBuffer AllocateUninitialized(DType dtype, long length) => dtype switch
+    {
+        DType.Float32 => new CpuBuffer<float>(backend, length, clear: false),
+        DType.Float64 => new CpuBuffer<double>(backend, length, clear: false),
+        DType.Int32 => new CpuBuffer<int>(backend, length, clear: false),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
     public void Upload<T>(ReadOnlySpan<T> source, IDeviceBuffer destination, long offset) where T : unmanaged =>
         source.CopyTo(Data<T>(destination, "Upload").AsSpan((int)offset));
 
