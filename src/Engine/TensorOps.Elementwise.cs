@@ -9,7 +9,7 @@ public static partial class TensorOps
     {
         RequireFloating(op.ToString(), x);
         using var dx = Contiguous(x);
-        var y = Tensor.Zeros(x.Backend, x.Shape, x.DType);
+        var y = Tensor.Empty(x.Backend, x.Shape, x.DType);   // maps write every element
         x.Backend.Elementwise.Unary(op, dx, y, alpha, beta);
         return y;
     }
@@ -21,7 +21,7 @@ public static partial class TensorOps
         using var dx = Contiguous(x);
         using var dy = Contiguous(y);
         using var dg = Contiguous(gradY);
-        var gradX = Tensor.Zeros(backend, x.Shape, x.DType);
+        var gradX = Tensor.Empty(backend, x.Shape, x.DType);
         backend.Elementwise.UnaryBackward(op, dx, dy, dg, gradX, alpha, beta);
         return gradX;
     }
@@ -34,7 +34,7 @@ public static partial class TensorOps
         var dtype = SameDType(name, a, b);
         RequireFloating(name, a);
         var shape = Shape.Broadcast(a.Shape, b.Shape, name);
-        var y = Tensor.Zeros(backend, shape, dtype);
+        var y = Tensor.Empty(backend, shape, dtype);
         using var ea = a.Expand(shape);
         using var eb = b.Expand(shape);
         backend.Elementwise.Binary(op, ea, eb, y);
@@ -47,7 +47,7 @@ public static partial class TensorOps
         var backend = SameBackend("Where", condition, a, b);
         var dtype = SameDType("Where", condition, a, b);
         var shape = Shape.Broadcast(Shape.Broadcast(condition.Shape, a.Shape, "Where"), b.Shape, "Where");
-        var y = Tensor.Zeros(backend, shape, dtype);
+        var y = Tensor.Empty(backend, shape, dtype);
         using var ec = condition.Expand(shape);
         using var ea = a.Expand(shape);
         using var eb = b.Expand(shape);

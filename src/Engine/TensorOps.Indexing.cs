@@ -11,7 +11,7 @@ public static partial class TensorOps
         int a = x.Shape.NormalizeAxis(axis, "IndexSelect");
         using var dx = Contiguous(x);
         using var di = Contiguous(index);
-        var y = Tensor.Zeros(backend, x.Shape.With(a, index.Shape[0]), x.DType);
+        var y = Tensor.Empty(backend, x.Shape.With(a, index.Shape[0]), x.DType);   // every row written (bad indices throw)
         backend.Indexing.IndexSelect(dx, a, di, y);
         return y;
     }
@@ -43,7 +43,7 @@ public static partial class TensorOps
         }
         using var dx = Contiguous(x);
         using var di = Contiguous(index);
-        var y = Tensor.Zeros(backend, index.Shape, x.DType);
+        var y = Tensor.Empty(backend, index.Shape, x.DType);
         backend.Indexing.Gather(dx, a, di, y);
         return y;
     }

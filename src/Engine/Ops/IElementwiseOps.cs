@@ -51,15 +51,15 @@ public enum BinaryOp
 /// <summary>Elementwise kernels (float dtypes). Inputs may be strided/broadcast views; outputs are contiguous.</summary>
 public interface IElementwiseOps
 {
-    /// <summary>y = f(x; α, β); x and y have the same shape.</summary>
+    /// <summary>y = f(x; α, β); x and y have the same shape. Writes every element (the destination may be uninitialized).</summary>
     void Unary(UnaryOp op, Tensor x, Tensor y, double alpha = 0, double beta = 0);
 
-    /// <summary>gradX = gradY · f'(x) (uses x and/or y = f(x) as each op needs).</summary>
+    /// <summary>gradX = gradY · f'(x) (uses x and/or y = f(x) as each op needs). Writes every element (the destination may be uninitialized).</summary>
     void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradY, Tensor gradX, double alpha = 0, double beta = 0);
 
-    /// <summary>y = a ∘ b; a and b are views already expanded to y's shape (stride 0 on broadcast axes).</summary>
+    /// <summary>y = a ∘ b; a and b are views already expanded to y's shape (stride 0 on broadcast axes). Writes every element (the destination may be uninitialized).</summary>
     void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y);
 
-    /// <summary>y = cond ≠ 0 ? a : b; all three expanded to y's shape; cond has y's dtype.</summary>
+    /// <summary>y = cond ≠ 0 ? a : b; all three expanded to y's shape; cond has y's dtype. Writes every element (the destination may be uninitialized).</summary>
     void Where(Tensor condition, Tensor a, Tensor b, Tensor y);
 }
