@@ -164,8 +164,28 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         public int GradBiasOffset { get; } = gradBias?.Offset ?? 0;
     }
 
+    /// <summary>Per-worker scratch arrays from the shared pool, handed out cleared and returned on Dispose.</summary>
+    private abstract class PooledScratch : IDisposable
+    {
+        private readonly List<T[]> _rented = [];
+
+        protected T[] Rent(int length)
+        {
+            var a = ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
+            a.AsSpan().Clear();
+            _rented.Add(a);
+            return a;
+        }
+
+        public void Dispose()
+        {
+            foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
+            _rented.Clear();
+        }
+    }
+
     /// <summary>One backward worker's scratch panels (pooled), reused across its (b, h) jobs.</summary>
-    private sealed class BackwardWorkspace : IDisposable
+    private sealed class BackwardWorkspace : PooledScratch
     {
         private readonly Geometry _g;
         private readonly T[] _kt, _vt, _kRows, _keyBias;   // packed keys/values of the current (b, h)
@@ -173,7 +193,6 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         private readonly T[] _scores, _dp, _acc;                     // Rows × Block scores, dP; Rows × D' accumulator
         private readonly T[] _rowMax = new T[Rows], _delta = new T[Rows];
         private readonly T[]? _dk, _dv;                              // KeyStride × D' key gradients
-        private readonly List<T[]> _rented = [];
 
         public BackwardWorkspace(Geometry g)
         {
@@ -192,14 +211,6 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             _dp = Rent(Rows * Block);
             _dk = Rent(ks * dp);
             _dv = Rent(ks * dp);
-        }
-
-        private T[] Rent(int length)
-        {
-            var a = ArrayPool<T>.Shared.Rent(length);
-            a.AsSpan(0, length).Clear();
-            _rented.Add(a);
-            return a;
         }
 
         /// <summary>
@@ -382,12 +393,6 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
                     dv[c] = _dv![j * dp + c];
                 }
             }
-        }
-
-        public void Dispose()
-        {
-            foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
-            _rented.Clear();
         }
     }
 

@@ -17,13 +17,12 @@ internal static unsafe partial class FlashAttention<T>
     /// nv = ⌈lastValid / L⌉ key vectors are scored, exponentiated and multiplied into v.
     /// v rows are read in place when D is a multiple of L (D = 16 in float32: one vector per key row).
     /// </summary>
-    private sealed class ForwardWorkspace : IDisposable
+    private sealed class ForwardWorkspace : PooledScratch
     {
         private readonly Geometry _g;
         private readonly T[] _kt, _vRows, _keyBias, _zeros;   // kᵀ (D × Nk'), padded v rows, 0/−∞ per key, a zero bias row
         private readonly T[] _qPanel, _scores, _maxv, _biasTail, _acc;
         private readonly T[] _rowMax = new T[Rows], _rowSum = new T[Rows];
-        private readonly List<T[]> _rented = [];
         private int _jet = -1, _vectors, _full, _count;
 
         public ForwardWorkspace(Geometry g)
@@ -39,14 +38,6 @@ internal static unsafe partial class FlashAttention<T>
             _maxv = Rent(Rows * lanes);
             _biasTail = Rent(Rows * lanes);
             _acc = Rent(Rows * dp);
-        }
-
-        private T[] Rent(int length)
-        {
-            var a = ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
-            a.AsSpan().Clear();
-            _rented.Add(a);
-            return a;
         }
 
         public void Run(Tensor q, Tensor k, Tensor v, int bh, T scale, T[] outs, int outO, T[] lses, int lseO)
@@ -197,12 +188,6 @@ internal static unsafe partial class FlashAttention<T>
                 byte* row = (byte*)(bias + (long)(firstRow + r) * g.Nk);
                 for (int j = 0; j < width; j += perLine) Sse.Prefetch0(row + j * sizeof(T));
             }
-        }
-
-        public void Dispose()
-        {
-            foreach (var a in _rented) ArrayPool<T>.Shared.Return(a);
-            _rented.Clear();
         }
     }
 }
