@@ -42,6 +42,47 @@ public class GraphCrossTests
         Twin.Dispose(points, m);
     }
 
+    // NaN and ±∞ coordinates (real and padded slots): non-finite distances rank after the padded points
+    // by index, a query with a non-finite coordinate takes the padded points then the other real points,
+    // padded queries rank NaN keys as +∞; every row (padded queries included) must equal the CPU's.
+    [TestCase(DType.Float32, 4)]
+    [TestCase(DType.Float32, 16)]
+    [TestCase(DType.Float32, 20)]
+    [TestCase(DType.Float64, 5)]
+    [TestCase(DType.Float64, 16)]
+    public void KnnRanksNonFiniteDistancesLikeCpu(DType dtype, int k)
+    {
+        const int b = 3, c = 3, n = 40;
+        var pts = Grid(106 + k, b * c * n);
+        var mask = new double[b * n];
+        for (int j = 0; j < n; j++)
+        {
+            mask[j] = 1;
+            mask[n + j] = j % 4 == 1 ? 0 : 1;
+            mask[2 * n + j] = j < k / 2 ? 1 : 0;   // fewer than k + 1 real: non-finite and padded both reached
+        }
+        pts[(0 * c + 1) * n + 5] = double.NaN;
+        pts[(0 * c + 0) * n + 9] = double.PositiveInfinity;
+        pts[(1 * c + 2) * n + 2] = double.NegativeInfinity;
+        pts[(1 * c + 0) * n + 7] = double.NaN;
+        pts[(1 * c + 1) * n + 13] = double.NaN;   // a padded slot: ignored
+        pts[(2 * c + 0) * n + 1] = double.NaN;
+        pts[(2 * c + 2) * n + 0] = double.PositiveInfinity;
+        var points = Twin.Pair(pts, new Shape(b, c, n), dtype);
+        var m = Twin.Pair(mask, new Shape(b, n), dtype);
+        using var ic = TensorOps.Knn(points.Cpu, m.Cpu, k);
+        using var ig = TensorOps.Knn(points.Gpu, m.Gpu, k);
+        var cpu = ic.ToArray<int>();
+        Assert.That(ig.ToArray<int>(), Is.EqualTo(cpu), "masked kNN indices");
+        // The CPU's rule itself, on jet 0 (all real): query 5 (NaN) lists the other points by index; query 0 never lists 5 or 9 before a finite point.
+        Assert.That(cpu.AsSpan(5 * k, k).ToArray(), Is.EqualTo(Enumerable.Range(0, n).Where(j => j != 5).Take(k).ToArray()), "NaN query");
+        Assert.That(cpu.AsSpan(0, k).ToArray(), Has.None.EqualTo(5).And.None.EqualTo(9), "non-finite candidates rank last");
+        using var nc = TensorOps.Knn(points.Cpu, null, k);
+        using var ng = TensorOps.Knn(points.Gpu, null, k);
+        Assert.That(ng.ToArray<int>(), Is.EqualTo(nc.ToArray<int>()), "unmasked kNN indices");
+        Twin.Dispose(points, m);
+    }
+
     [Test]
     public void KnnOnContinuousHighDimensionalFeaturesFindsTheSameDistances()
     {

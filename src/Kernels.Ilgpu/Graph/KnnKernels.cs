@@ -17,9 +17,12 @@ internal struct KnnArgs
 /// Candidates arrive in index order and only strictly smaller distances enter, after equal ones, so
 /// ties keep the lower index. Self and padded candidates never enter; a real query's list is then
 /// completed with the padded points in index order (weaver's coord_shift puts them after every real
-/// point). <see cref="PaddedQueries"/>: one thread per (jet, point), padded queries only: the other
+/// point). Non-finite distances (NaN or +∞, from NaN/±∞ coordinates) never enter a list: they rank
+/// after the padded points, in index order, and a real query whose ‖p_i‖² is not finite takes the
+/// padded points, then the other real points, in index order (the CPU backend's rule).
+/// <see cref="PaddedQueries"/>: one thread per (jet, point), padded queries only: the other
 /// padded points first (distance 0, index order), then real points ordered by their exact
-/// coord-shift distance ‖p_j‖² − 2e9·Σ_c p_j,c, computed in float64 as on the CPU.
+/// coord-shift distance ‖p_j‖² − 2e9·Σ_c p_j,c, computed in float64 as on the CPU (NaN as +∞).
 /// Deterministic (no cross-thread reductions).
 /// </summary>
 internal static class KnnKernels
@@ -50,6 +53,18 @@ internal static class KnnKernels
         int i = queryTile * g + t;
         bool query = i < n && IsReal(mask, p, b, i);
         int pointBase = b * c * n, count = 0;
+        // A query with a non-finite ‖p_i‖² is at a non-finite distance from every point: no list.
+        bool finiteQuery = false;
+        if (query)
+        {
+            T norm = T.Zero;
+            for (int ch = 0; ch < c; ch++)
+            {
+                T qv = points[pointBase + ch * n + i];
+                norm += qv * qv;
+            }
+            finiteQuery = norm < T.PositiveInfinity;
+        }
         for (int j0 = 0; j0 < n; j0 += CandidateBlock)
         {
             for (int jj = 0; jj < CandidateBlock; jj++) distance[jj] = T.Zero;
@@ -78,13 +93,14 @@ internal static class KnnKernels
                 }
                 Group.Barrier();
             }
-            if (query)
+            if (finiteQuery)
             {
                 for (int jj = 0; jj < CandidateBlock; jj++)
                 {
                     int j = j0 + jj;
                     if (j >= n || j == i || candidateReal[jj] == 0) continue;
                     T key = distance[jj];
+                    if (!(key < T.PositiveInfinity)) continue;   // NaN or +∞: after the padded points
                     if (count == k && !(key < listKey[k - 1])) continue;
                     int at = count < k ? count++ : k - 1;
                     while (at > 0 && listKey[at - 1] > key)
@@ -102,9 +118,18 @@ internal static class KnnKernels
         if (!query) return;
         int outBase = (b * n + i) * k;
         for (int r = 0; r < count; r++) indices[outBase + r] = listIdx[r];
+        int found = count;
         for (int j = 0; j < n && count < k; j++)
         {
             if (!IsReal(mask, p, b, j)) indices[outBase + count++] = j;
+        }
+        // Only with non-finite coordinates: the real points left out of the list, in index order.
+        for (int j = 0; j < n && count < k; j++)
+        {
+            if (j == i || !IsReal(mask, p, b, j)) continue;
+            bool held = false;
+            for (int r = 0; r < found; r++) held |= listIdx[r] == j;
+            if (!held) indices[outBase + count++] = j;
         }
     }
 
@@ -137,6 +162,7 @@ internal static class KnnKernels
                 sq += x * x;
             }
             double key = sq - 2 * PaddedCoordinate * sum;
+            if (double.IsNaN(key)) key = double.PositiveInfinity;   // NaN ranks as +∞, ties by index
             if (have == want && !(key < listKey[want - 1])) continue;
             int at = have < want ? have++ : want - 1;
             while (at > 0 && listKey[at - 1] > key)
