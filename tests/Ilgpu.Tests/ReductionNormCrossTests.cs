@@ -144,4 +144,78 @@ public class ReductionNormCrossTests
             Twin.Dispose(x, scale, shift, gy);
         }
     }
+
+    // Fused batch norm + ReLU (+ mean over groups): (B, C, L, group) with group 1, a multiple of the CPU
+    // vector width (16) and not (5); dense (B, C). Mean/invStd/scale/shift from the CPU moments so both
+    // sides share them; gradients accumulate into existing dγ/dβ.
+    [TestCase(3, 4, 7 * 16, 16)]
+    [TestCase(3, 4, 6 * 5, 5)]
+    [TestCase(2, 3, 40, 1)]
+    [TestCase(9, 5, 1, 1)]
+    public void BatchNormReluMatchesCpu(int b, int c, int l, int group)
+    {
+        foreach (var dtype in Floats)
+        {
+            var shape = l == 1 ? new Shape(b, c) : new Shape(b, c, l);
+            var outShape = l == 1 ? shape : new Shape(b, c, l / group);
+            var x = Twin.Random(61, shape, dtype, -1, 3);
+            var gy = Twin.Random(62, outShape, dtype);
+            var mean = Twin.Random(63, new Shape(c), dtype, 0.5, 1.5);
+            var invStd = Twin.Random(64, new Shape(c), dtype, 0.5, 1.5);
+            var scale = Twin.Random(65, new Shape(c), dtype, 0.5, 1.5);
+            var shift = Twin.Random(66, new Shape(c), dtype, -2, 0);
+            var outs = new List<Tensor>[2];
+            foreach (var (side, be) in new[] { (0, Twin.Cpu), (1, (IBackend)Twin.Gpu) })
+            {
+                Tensor Pick((Tensor Cpu, Tensor Gpu) p) => side == 0 ? p.Cpu : p.Gpu;
+                var y = Tensor.Empty(be, outShape, dtype);
+                be.Norm.ChannelAffineRelu(Pick(x), Pick(scale), Pick(shift), group, y);
+                var list = new List<Tensor> { y };
+                foreach (bool training in new[] { true, false })
+                {
+                    var gx = Tensor.Empty(be, shape, dtype);
+                    var dg = Tensor.Full(be, new Shape(c), 0.5, dtype);
+                    var db = Tensor.Full(be, new Shape(c), 0.25, dtype);
+                    be.Norm.BatchNormReluBackward(Pick(x), Pick(mean), Pick(invStd), Pick(scale), Pick(shift), Pick(gy), group, training,
+                        gx, dg, training ? db : null);
+                    list.AddRange([gx, dg, db]);
+                }
+                outs[side] = list;
+            }
+            var yHost = outs[0][0].ToDoubleArray();
+            Assert.That(yHost.Count(v => v > 0), Is.GreaterThan(yHost.Length / 4), "ReLU passes a share of the outputs");
+            if (group == 1) Assert.That(yHost.Count(v => v == 0), Is.GreaterThan(0), "ReLU clips some outputs");
+            string[] names = ["y", "gradX(train)", "gradGamma(train)", "gradBeta(train)", "gradX(eval)", "gradGamma(eval)", "gradBeta(eval)"];
+            for (int i = 0; i < names.Length; i++)
+                Twin.Same(outs[0][i], outs[1][i], Twin.Summed(dtype, b * l), $"batchnorm-relu {names[i]} ({b},{c},{l}) group {group} {dtype}");
+            foreach (var t in outs.SelectMany(o => o)) t.Dispose();
+            Twin.Dispose(x, gy, mean, invStd, scale, shift);
+        }
+    }
+
+    [Test]
+    public void Float32BatchNormMomentsAreFloat64Accumulated()
+    {
+        // Values 10 ± 1 over 16K-element channels: float32 partial sums miss the correctly rounded mean by
+        // ulps; float64 accumulation (as the CPU kernel) gives it exactly (B·L a power of two).
+        int b = 8, c = 3, l = 2048;
+        var data = Rand.Floats(71, b * c * l, 9, 11);
+        using var x = Tensor.FromArray<float>(Twin.Gpu, data, new Shape(b, c, l));
+        using var mean = Tensor.Zeros(Twin.Gpu, new Shape(c), DType.Float32);
+        using var variance = Tensor.Zeros(Twin.Gpu, new Shape(c), DType.Float32);
+        Twin.Gpu.Norm.ChannelMoments(x, mean, variance);
+        var m = mean.ToArray<float>();
+        var v = variance.ToArray<float>();
+        for (int ch = 0; ch < c; ch++)
+        {
+            double sum = 0, sq = 0;
+            for (int i = 0; i < b; i++)
+                for (int k = 0; k < l; k++) sum += data[(i * c + ch) * l + k];
+            double exact = sum / (b * l);
+            for (int i = 0; i < b; i++)
+                for (int k = 0; k < l; k++) sq += (data[(i * c + ch) * l + k] - exact) * (data[(i * c + ch) * l + k] - exact);
+            Assert.That(m[ch], Is.EqualTo((float)exact), $"channel {ch} mean");
+            Assert.That(v[ch], Is.EqualTo((float)(sq / (b * l))).Within(1).Ulps, $"channel {ch} variance");
+        }
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class BatchNormFunction : Function
         var backend = _x.Backend;
         int c = _x.Shape[1];
         using var gc = TensorOps.Contiguous(g);
-        var dx = Tensor.Zeros(backend, _x.Shape, _x.DType);
+        var dx = Tensor.Empty(backend, _x.Shape, _x.DType); // every element written by the kernel
         var dGamma = needs.Length > 1 && needs[1] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
         var dBeta = needs.Length > 2 && needs[2] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
         backend.Norm.BatchNormBackward(_x, _mean, _invStd, _gamma, gc, _training, dx, dGamma, dBeta);
@@ -48,16 +48,39 @@ public static partial class Fn
         if (x.Data.Rank < 2) throw new ArgumentException($"BatchNorm: input must be (B, C[, L]), got {x.Shape}");
         if ((gamma is null) != (beta is null)) throw new ArgumentException("BatchNorm: give both gamma and beta, or neither");
         var backend = TensorOps.SameBackend("BatchNorm", x.Data, gamma?.Data, beta?.Data, runningMean, runningVar);
-        int c = x.Shape[1];
         using var xc = TensorOps.Contiguous(x.Data);
+        var (mean, invStd, scale, shift) = BatchNormCoefficients("BatchNorm", xc, gamma?.Data, beta?.Data, runningMean, runningVar, training, momentum, eps);
+        using (mean)
+        using (invStd)
+        using (scale)
+        using (shift)
+        {
+            var y = Tensor.Empty(backend, x.Shape, x.DType);
+            backend.Norm.ChannelAffine(xc, scale, shift, y);
+            var fn = new BatchNormFunction(xc, gamma?.Data, mean, invStd, training);
+            return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
+        }
+    }
+
+    /// <summary>
+    /// Batch-norm coefficients of contiguous x (B, C[, L]): training uses the batch statistics (biased
+    /// variance; the running ones, when given, updated in place: r ← (1−m)·r + m·batch with the unbiased
+    /// variance), eval the running statistics. Returns mean, invStd = 1/√(var + ε), scale = γ·invStd and
+    /// shift = β − μ·scale (γ = 1, β = 0 when absent), all (C) and owned by the caller.
+    /// </summary>
+    internal static (Tensor Mean, Tensor InvStd, Tensor Scale, Tensor Shift) BatchNormCoefficients(string op, Tensor x, Tensor? gamma, Tensor? beta,
+        Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+    {
+        var backend = x.Backend;
+        int c = x.Shape[1];
         Tensor mean, variance;
         if (training)
         {
-            long count = x.Data.Numel / Math.Max(c, 1);
-            if (count < 2) throw new ArgumentException($"BatchNorm: training needs more than one value per channel, got input {x.Shape}");
+            long count = x.Numel / Math.Max(c, 1);
+            if (count < 2) throw new ArgumentException($"{op}: training needs more than one value per channel, got input {x.Shape}");
             mean = Tensor.Zeros(backend, new Shape(c), x.DType);
             variance = Tensor.Zeros(backend, new Shape(c), x.DType);
-            backend.Norm.ChannelMoments(xc, mean, variance);
+            backend.Norm.ChannelMoments(x, mean, variance);
             if (runningMean is not null && runningVar is not null)
             {
                 TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningMean, 1 - momentum);
@@ -68,22 +91,18 @@ public static partial class Fn
         }
         else
         {
-            if (runningMean is null || runningVar is null) throw new ArgumentException("BatchNorm: eval mode needs running statistics");
+            if (runningMean is null || runningVar is null) throw new ArgumentException($"{op}: eval mode needs running statistics");
             mean = runningMean.Alias();
             variance = runningVar.Alias();
         }
-        using (mean)
         using (variance)
         {
             using var shifted = TensorOps.AddScalar(variance, eps);
-            using var invStd = TensorOps.Unary(UnaryOp.Rsqrt, shifted);
-            using var scale = gamma is null ? invStd.Alias() : TensorOps.Mul(gamma.Data, invStd);
+            var invStd = TensorOps.Unary(UnaryOp.Rsqrt, shifted);
+            var scale = gamma is null ? invStd.Alias() : TensorOps.Mul(gamma, invStd);
             using var meanScale = TensorOps.Mul(mean, scale);
-            using var shift = beta is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(beta.Data, meanScale);
-            var y = Tensor.Zeros(backend, x.Shape, x.DType);
-            backend.Norm.ChannelAffine(xc, scale, shift, y);
-            var fn = new BatchNormFunction(xc, gamma?.Data, mean, invStd, training);
-            return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
+            var shift = beta is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(beta, meanScale);
+            return (mean, invStd, scale, shift);
         }
     }
 }

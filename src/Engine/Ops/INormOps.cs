@@ -28,4 +28,22 @@ public interface INormOps
     /// </summary>
     void BatchNormBackward(Tensor x, Tensor mean, Tensor invStd, Tensor? gamma, Tensor gradY, bool training,
         Tensor gradX, Tensor? gradGamma, Tensor? gradBeta);
+
+    /// <summary>
+    /// Fused batch-norm apply + ReLU for x viewed as (B, C, L): r = max(x·scale[c] + shift[c], 0) (multiply,
+    /// then add, as <see cref="ChannelAffine"/>). group = 1: y (B, C, L) = r. group &gt; 1 (must divide L):
+    /// y (B, C, L/group) holds the mean of each consecutive group of r (EdgeConv's mean over k neighbours).
+    /// Every element of y is written.
+    /// </summary>
+    void ChannelAffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y);
+
+    /// <summary>
+    /// Backward of batch norm followed by <see cref="ChannelAffineRelu"/>: x (B, C, L) is the batch norm's
+    /// input, scale = γ·invStd and shift = β − μ·scale the forward's. The ReLU mask is recomputed from x;
+    /// gm = mask ⊙ g (group = 1, g (B, C, L)) or mask ⊙ g[…, l/group]/group (g (B, C, L/group)). Then as
+    /// <see cref="BatchNormBackward"/> on gm: training gradX = scale·(gm − mean(gm) − x̂·mean(gm⊙x̂)),
+    /// eval gradX = scale·gm; gradGamma += Σ gm⊙x̂, gradBeta += Σ gm (when given). gradX is fully written.
+    /// </summary>
+    void BatchNormReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
+        Tensor gradX, Tensor? gradGamma, Tensor? gradBeta);
 }

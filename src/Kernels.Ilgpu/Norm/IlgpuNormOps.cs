@@ -55,6 +55,21 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         else BatchNormBackwardTyped<double, F64>(x, mean, invStd, gamma, gradY, training, gradX, gradGamma, gradBeta);
     }
 
+    public void ChannelAffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y)
+    {
+        backend.RequireFloat("BatchNormRelu", x.DType);
+        if (x.DType == DType.Float32) AffineReluTyped<float, F32>(x, scale, shift, group, y);
+        else AffineReluTyped<double, F64>(x, scale, shift, group, y);
+    }
+
+    public void BatchNormReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
+        Tensor gradX, Tensor? gradGamma, Tensor? gradBeta)
+    {
+        backend.RequireFloat("BatchNormReluBackward", x.DType);
+        if (x.DType == DType.Float32) BatchNormReluBackwardTyped<float, F32>(x, mean, invStd, scale, shift, gradY, group, training, gradX, gradGamma, gradBeta);
+        else BatchNormReluBackwardTyped<double, F64>(x, mean, invStd, scale, shift, gradY, group, training, gradX, gradGamma, gradBeta);
+    }
+
     // Rows shorter than this are handled by one thread each (no barriers, all lanes busy).
     private const int MinGroupRow = 32;
 
@@ -205,6 +220,44 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ChannelArgs>>(
             BatchNormKernels.Backward<T, TS>);
         kernel(backend.Stream, Rows(p.C), View<T>(x, op), View<T>(mean, op), View<T>(invStd, op), Optional<T>(gamma, mean, op),
+            View<T>(gradY, op), View<T>(gradX, op), Optional<T>(gradGamma, mean, op), Optional<T>(gradBeta, mean, op), p);
+    }
+
+    private static ChannelArgs GroupedChannels(Tensor x, int group, string op)
+    {
+        var p = Channels(x, op);
+        if (group < 1 || (p.L > 0 && p.L % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {p.L}");
+        p.Group = group;
+        return p;
+    }
+
+    private void AffineReluTyped<T, TS>(Tensor x, Tensor scale, Tensor shift, int group, Tensor y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        const string op = "BatchNormRelu";
+        var p = GroupedChannels(x, group, op);
+        if (x.Numel == 0) return;
+        var kernel = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ChannelArgs>>(
+            BatchNormKernels.AffineRelu<T, TS>);
+        kernel(backend.Stream, (int)(x.Numel / group), View<T>(x, op), View<T>(scale, op), View<T>(shift, op), View<T>(y, op), p);
+    }
+
+    private void BatchNormReluBackwardTyped<T, TS>(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group,
+        bool training, Tensor gradX, Tensor? gradGamma, Tensor? gradBeta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        const string op = "BatchNormReluBackward";
+        var p = GroupedChannels(x, group, op);
+        if (p.C == 0) return;
+        if (p.L == 0) p.L = 1;
+        p.Training = training ? 1 : 0;
+        p.HasGradGamma = gradGamma is null ? 0 : 1;
+        p.HasGradBeta = gradBeta is null ? 0 : 1;
+        var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ChannelArgs>>(
+            BatchNormKernels.ReluBackward<T, TS>);
+        kernel(backend.Stream, Rows(p.C), View<T>(x, op), View<T>(mean, op), View<T>(invStd, op), View<T>(scale, op), View<T>(shift, op),
             View<T>(gradY, op), View<T>(gradX, op), Optional<T>(gradGamma, mean, op), Optional<T>(gradBeta, mean, op), p);
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Hep.Engine;
 
 namespace Hep.Kernels.Cpu;
@@ -10,8 +11,8 @@ namespace Hep.Kernels.Cpu;
 ///   L &gt; 1 (conv features, e.g. (N, C, P) particles): channels split across cores, each channel's
 ///          B rows of length L reduced with span ops;
 ///   L = 1 (dense features (N, C)): rows accumulated into per-channel vectors (vectorised over C).
-/// Statistics are two-pass (mean, then Σ(x − μ)² with μ rounded to T) with every element accumulated in
-/// float64, as libtorch's CPU kernel; backward reductions are per-row T sums accumulated in float64 across
+/// Statistics accumulate every element in float64, as libtorch's CPU kernel: for L &gt; 1 one pass of sums
+/// shifted by the channel's first value, for L = 1 two passes (mean, then Σ(x − μ)²); backward reductions are per-row T sums accumulated in float64 across
 /// rows (also as libtorch's). Fixed summation order: deterministic.
 /// </summary>
 internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -40,27 +41,60 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
             for (int ch = 0; ch < c; ch++) varArr[vo + ch] = T.CreateTruncating(sum[ch] / count);
             return;
         }
-        CpuParallel.For(c, 2L * b * l, (s, e) =>
+        CpuParallel.For(c, b * l, (s, e) =>
         {
-            var dev = new T[l];
             for (int ch = s; ch < e; ch++)
             {
-                // Every element accumulated in float64 (libtorch's CPU statistics accumulate each float in
-                // a double): the mean is exact before its one rounding; float row sums are not enough for
-                // B·L = 16K-element channels, whose mean error shifts the whole channel's output.
-                double sum = 0;
-                for (int i = 0; i < b; i++) sum += SumWidened(xs.AsSpan(xo + (i * c + ch) * l, l));
-                T mu = T.CreateTruncating(sum / count);
-                double sq = 0;
-                for (int i = 0; i < b; i++)
-                {
-                    TensorPrimitives.Subtract(xs.AsSpan(xo + (i * c + ch) * l, l), mu, dev);
-                    sq += SumSquaresWidened(dev);
-                }
-                meanArr[mo + ch] = mu;
-                varArr[vo + ch] = T.CreateTruncating(sq / count);
+                // One pass of shifted float64 sums (libtorch's CPU statistics also accumulate every float in
+                // a double): S1 = Σ(x − x₀), S2 = Σ(x − x₀)² with x₀ the channel's first value, so
+                // var = S2/n − (S1/n)² loses only ~1e−16·(μ − x₀)²/σ² (x₀ is a sample, |μ − x₀| ~ σ) —
+                // float row sums are not enough for B·L = 16K-element channels, whose mean error shifts
+                // the whole channel's output. One read of x instead of two (mean, then deviations).
+                double shift = double.CreateTruncating(xs[xo + ch * l]);
+                var s1 = Vector<double>.Zero;
+                var s2 = Vector<double>.Zero;
+                double t1 = 0, t2 = 0;
+                for (int i = 0; i < b; i++) ShiftedSums(xs.AsSpan(xo + (i * c + ch) * l, l), shift, ref s1, ref s2, ref t1, ref t2);
+                double m1 = (Vector.Sum(s1) + t1) / count, m2 = (Vector.Sum(s2) + t2) / count;
+                meanArr[mo + ch] = T.CreateTruncating(shift + m1);
+                varArr[vo + ch] = T.CreateTruncating(Math.Max(m2 - m1 * m1, 0));
             }
         });
+    }
+
+    /// <summary>s1 += Σ(x − shift), s2 += Σ(x − shift)², every element widened to float64 first.</summary>
+    private static void ShiftedSums(ReadOnlySpan<T> x, double shift, ref Vector<double> s1, ref Vector<double> s2, ref double t1, ref double t2)
+    {
+        var sv = new Vector<double>(shift);
+        int i = 0;
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(x);
+            for (; i <= f.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(f[i..]), out var lo, out var hi);
+                lo -= sv;
+                hi -= sv;
+                s1 += lo + hi;
+                s2 += lo * lo + hi * hi;
+            }
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            var d = MemoryMarshal.Cast<T, double>(x);
+            for (; i <= d.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var v = new Vector<double>(d[i..]) - sv;
+                s1 += v;
+                s2 += v * v;
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            double v = double.CreateTruncating(x[i]) - shift;
+            t1 += v;
+            t2 += v * v;
+        }
     }
 
     public static void Affine(Tensor x, Tensor scale, Tensor shift, Tensor y)
@@ -152,6 +186,213 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
                 if (db is not null) db[dbo + ch] += T.CreateTruncating(sumG);
             }
         });
+    }
+
+    /// <summary>
+    /// Fused batch-norm apply + ReLU (+ mean over groups): z = x·scale[c] + shift[c] (multiply, then add —
+    /// the rounding of <see cref="Affine"/>), r = max(z, 0). group = 1: y (B, C, L) = r, one pass over x,
+    /// rows split across cores, non-temporal stores for outputs larger than the cache. group &gt; 1 (the
+    /// mean over the k neighbours of an EdgeConv block): y (B, C, L/group) = mean of each consecutive
+    /// group of r, so the (B, C, L) activation is never written. Deterministic.
+    /// </summary>
+    public static void AffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y)
+    {
+        const string op = "BatchNormRelu";
+        var (xs, xo, b, c, l) = View(x, op);
+        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var sc = CpuTensor.Array<T>(scale, op);
+        var sh = CpuTensor.Array<T>(shift, op);
+        var ys = CpuTensor.Array<T>(y, op);
+        int so = scale.Offset, ho = shift.Offset, yo = y.Offset, outL = l / Math.Max(group, 1);
+        if (l == 1)
+        {
+            // Dense rows of C: r = max(x ⊙ scale + shift, 0), vectorised along C.
+            CpuParallel.For(b, c, (s, e) =>
+            {
+                for (int i = s; i < e; i++)
+                    AffineReluSpan(xs.AsSpan(xo + i * c, c), sc.AsSpan(so, c), sh.AsSpan(ho, c), ys.AsSpan(yo + i * c, c));
+            });
+            return;
+        }
+        bool stream = group == 1 && StreamingStores.Pays<T>((long)b * c * l);
+        CpuParallel.For(b * c, l, (s, e) =>
+        {
+            for (int job = s; job < e; job++)
+            {
+                int ch = job % c;
+                var xr = xs.AsSpan(xo + job * l, l);
+                if (group == 1)
+                {
+                    if (stream) StreamingStores.Map(xr, ys.AsSpan(yo + job * l, l), new AffineReluMap(sc[so + ch], sh[ho + ch]));
+                    else AffineReluRow(xr, sc[so + ch], sh[ho + ch], ys.AsSpan(yo + job * l, l));
+                }
+                else
+                {
+                    MeanGroupsRow(xr, sc[so + ch], sh[ho + ch], group, ys.AsSpan(yo + job * outL, outL));
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Backward of <see cref="AffineRelu"/> after batch norm (x the batch norm's input, normalised with
+    /// mean/invStd; scale = γ·invStd, shift = β − μ·scale as in the forward). Per channel (channels split
+    /// across cores): the ReLU mask is recomputed from x (z &gt; 0 with the forward's rounding), the masked
+    /// gradient gm = g (group = 1) or g[…, l/group]/group (the mean's backward) is formed row by row in
+    /// L1, and the batch-norm backward of <see cref="Backward"/> runs on gm: Σgm and Σgm·x̂ (row sums in
+    /// T, accumulated across rows in float64), then training gx = scale·(gm − mean(gm) − x̂·mean(gm·x̂)),
+    /// eval gx = scale·gm. gradGamma += Σgm·x̂, gradBeta += Σgm. gx is fully written. Deterministic.
+    /// </summary>
+    public static void ReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
+        Tensor gradX, Tensor? gradGamma, Tensor? gradBeta)
+    {
+        const string op = "BatchNormReluBackward";
+        var (xs, xo, b, c, l) = View(x, op);
+        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var ms = CpuTensor.Array<T>(mean, op);
+        var inv = CpuTensor.Array<T>(invStd, op);
+        var scs = CpuTensor.Array<T>(scale, op);
+        var shs = CpuTensor.Array<T>(shift, op);
+        var gys = CpuTensor.Array<T>(gradY, op);
+        var gxs = CpuTensor.Array<T>(gradX, op);
+        T[]? dg = gradGamma is null ? null : CpuTensor.Array<T>(gradGamma, op);
+        T[]? db = gradBeta is null ? null : CpuTensor.Array<T>(gradBeta, op);
+        int mo = mean.Offset, io = invStd.Offset, sco = scale.Offset, sho = shift.Offset, dgo = gradGamma?.Offset ?? 0, dbo = gradBeta?.Offset ?? 0;
+        int gyo = gradY.Offset, gxo = gradX.Offset, outL = l / Math.Max(group, 1);
+        T invGroup = T.One / T.CreateTruncating(Math.Max(group, 1));
+        double invCount = 1.0 / Math.Max((long)b * l, 1);
+        bool sums = training || dg is not null || db is not null;
+        CpuParallel.For(c, 4L * b * l, (s, e) =>
+        {
+            var gm = new T[l];
+            var xhat = new T[l];
+            for (int ch = s; ch < e; ch++)
+            {
+                T mu = ms[mo + ch], istd = inv[io + ch], sc = scs[sco + ch], sh = shs[sho + ch];
+                double sumG = 0, sumGX = 0;
+                if (sums)
+                {
+                    for (int i = 0; i < b; i++)
+                    {
+                        int row = i * c + ch;
+                        var xr = xs.AsSpan(xo + row * l, l);
+                        MaskedGradient(xr, gys.AsSpan(gyo + row * outL, outL), sc, sh, group, invGroup, gm);
+                        TensorPrimitives.Subtract(xr, mu, xhat);
+                        TensorPrimitives.Multiply(xhat, istd, xhat);
+                        sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gm));
+                        sumGX += double.CreateTruncating(TensorPrimitives.Dot<T>(gm, xhat));
+                    }
+                }
+                T meanG = T.CreateTruncating(sumG * invCount), meanGX = T.CreateTruncating(sumGX * invCount);
+                for (int i = 0; i < b; i++)
+                {
+                    int row = i * c + ch;
+                    var xr = xs.AsSpan(xo + row * l, l);
+                    var outR = gxs.AsSpan(gxo + row * l, l);
+                    MaskedGradient(xr, gys.AsSpan(gyo + row * outL, outL), sc, sh, group, invGroup, gm);
+                    if (training)
+                    {
+                        TensorPrimitives.Subtract(xr, mu, xhat);
+                        TensorPrimitives.Multiply(xhat, istd, xhat);
+                        TensorPrimitives.MultiplyAdd<T>(xhat, -meanGX, gm, outR);
+                        TensorPrimitives.Subtract(outR, meanG, outR);
+                        TensorPrimitives.Multiply(outR, sc, outR);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Multiply(gm, sc, outR);
+                    }
+                }
+                if (dg is not null) dg[dgo + ch] += T.CreateTruncating(sumGX);
+                if (db is not null) db[dbo + ch] += T.CreateTruncating(sumG);
+            }
+        });
+    }
+
+    /// <summary>y = max(x·scale + shift, 0) for one row with per-row scalars (vectorised).</summary>
+    private static void AffineReluRow(ReadOnlySpan<T> x, T scale, T shift, Span<T> y)
+    {
+        var sv = new Vector<T>(scale);
+        var hv = new Vector<T>(shift);
+        int i = 0;
+        for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            Vector.Max(new Vector<T>(x[i..]) * sv + hv, Vector<T>.Zero).CopyTo(y[i..]);
+        for (; i < x.Length; i++) y[i] = T.Max(x[i] * scale + shift, T.Zero);
+    }
+
+    /// <summary>y = max(x ⊙ scale + shift, 0) with per-element scale and shift (dense rows of C).</summary>
+    private static void AffineReluSpan(ReadOnlySpan<T> x, ReadOnlySpan<T> scale, ReadOnlySpan<T> shift, Span<T> y)
+    {
+        int i = 0;
+        for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            Vector.Max(new Vector<T>(x[i..]) * new Vector<T>(scale[i..]) + new Vector<T>(shift[i..]), Vector<T>.Zero).CopyTo(y[i..]);
+        for (; i < x.Length; i++) y[i] = T.Max(x[i] * scale[i] + shift[i], T.Zero);
+    }
+
+    /// <summary>y[j] = mean over x[j·group .. (j+1)·group) of max(x·scale + shift, 0).</summary>
+    private static void MeanGroupsRow(ReadOnlySpan<T> x, T scale, T shift, int group, Span<T> y)
+    {
+        T invGroup = T.One / T.CreateTruncating(group);
+        int lanes = Vector<T>.Count;
+        if (group % lanes == 0)
+        {
+            var sv = new Vector<T>(scale);
+            var hv = new Vector<T>(shift);
+            for (int j = 0; j < y.Length; j++)
+            {
+                var acc = Vector<T>.Zero;
+                var xg = x.Slice(j * group, group);
+                for (int k = 0; k < group; k += lanes) acc += Vector.Max(new Vector<T>(xg[k..]) * sv + hv, Vector<T>.Zero);
+                y[j] = Vector.Sum(acc) * invGroup;
+            }
+            return;
+        }
+        for (int j = 0; j < y.Length; j++)
+        {
+            T acc = T.Zero;
+            for (int k = j * group; k < (j + 1) * group; k++) acc += T.Max(x[k] * scale + shift, T.Zero);
+            y[j] = acc * invGroup;
+        }
+    }
+
+    /// <summary>gm = (x·scale + shift &gt; 0) ? g : 0, g = gradY (group = 1) or gradY[l/group]·(1/group).</summary>
+    private static void MaskedGradient(ReadOnlySpan<T> x, ReadOnlySpan<T> gradY, T scale, T shift, int group, T invGroup, Span<T> gm)
+    {
+        var sv = new Vector<T>(scale);
+        var hv = new Vector<T>(shift);
+        int lanes = Vector<T>.Count, i = 0;
+        if (group == 1)
+        {
+            for (; i <= x.Length - lanes; i += lanes)
+            {
+                var z = new Vector<T>(x[i..]) * sv + hv;
+                Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), new Vector<T>(gradY[i..]), Vector<T>.Zero).CopyTo(gm[i..]);
+            }
+            for (; i < x.Length; i++) gm[i] = x[i] * scale + shift > T.Zero ? gradY[i] : T.Zero;
+            return;
+        }
+        if (group % lanes == 0)
+        {
+            for (int j = 0; j < gradY.Length; j++)
+            {
+                var gv = new Vector<T>(gradY[j] * invGroup);
+                for (int k = j * group; k < (j + 1) * group; k += lanes)
+                {
+                    var z = new Vector<T>(x[k..]) * sv + hv;
+                    Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), gv, Vector<T>.Zero).CopyTo(gm[k..]);
+                }
+            }
+            return;
+        }
+        for (; i < x.Length; i++) gm[i] = x[i] * scale + shift > T.Zero ? gradY[i / group] * invGroup : T.Zero;
+    }
+
+    /// <summary>The group = 1 forward as a streaming map: max(x·scale + shift, 0).</summary>
+    private readonly struct AffineReluMap(T scale, T shift) : IVectorMap<T>
+    {
+        private readonly Vector512<T> _scale = Vector512.Create(scale), _shift = Vector512.Create(shift);
+
+        public Vector512<T> Apply(Vector512<T> x) => Vector512.Max(x * _scale + _shift, Vector512<T>.Zero);
     }
 
     /// <summary>Σ x with every element converted to float64 before it is added (float32 widened per vector).</summary>

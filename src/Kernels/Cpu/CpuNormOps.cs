@@ -38,6 +38,14 @@ internal sealed class CpuNormOps : INormOps
         () => BatchNormChannels<float>.Backward(x, mean, invStd, gamma, gradY, training, gradX, gradGamma, gradBeta),
         () => BatchNormChannels<double>.Backward(x, mean, invStd, gamma, gradY, training, gradX, gradGamma, gradBeta));
 
+    public void ChannelAffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y) => Dispatch("BatchNormRelu", x.DType,
+        () => BatchNormChannels<float>.AffineRelu(x, scale, shift, group, y), () => BatchNormChannels<double>.AffineRelu(x, scale, shift, group, y));
+
+    public void BatchNormReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
+        Tensor gradX, Tensor? gradGamma, Tensor? gradBeta) => Dispatch("BatchNormReluBackward", x.DType,
+        () => BatchNormChannels<float>.ReluBackward(x, mean, invStd, scale, shift, gradY, group, training, gradX, gradGamma, gradBeta),
+        () => BatchNormChannels<double>.ReluBackward(x, mean, invStd, scale, shift, gradY, group, training, gradX, gradGamma, gradBeta));
+
     private static void Dispatch(string op, DType dtype, Action f32, Action f64)
     {
         if (dtype == DType.Float32) f32();

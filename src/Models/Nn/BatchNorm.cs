@@ -27,4 +27,11 @@ public sealed class BatchNorm : Module
     public Tensor RunningVar { get; }
 
     public Variable Forward(Variable x) => Fn.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
+
+    /// <summary>
+    /// ReLU(Forward(x)) as one fused op (<see cref="Fn.BatchNormRelu"/>: one tensor saved for backward
+    /// instead of three); with <paramref name="meanLastAxis"/>, its mean over x's last axis.
+    /// </summary>
+    public Variable ForwardRelu(Variable x, bool meanLastAxis = false) =>
+        Fn.BatchNormRelu(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps, meanLastAxis);
 }

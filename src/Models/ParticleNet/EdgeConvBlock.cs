@@ -49,13 +49,15 @@ public sealed class EdgeConvBlock : Module
         {
             if (index.Rank != 3 || index.Shape[2] != K)
                 throw new ArgumentException($"EdgeConv: neighbour indices {index.Shape} must be (B, N, {K})");
+            // [conv → BatchNorm → ReLU] per layer as fused BatchNorm+ReLU ops; the last one also takes the
+            // mean over the k neighbours, so its (B, C, N, k) output is never materialised.
             var x = Fn.EdgeConvProject(features, _convs[0].Matrix(), index);
             for (int i = 0; i < _convs.Count; i++)
             {
                 if (i > 0) x = _convs[i].Forward(x);
-                x = Fn.Relu(_bns[i].Forward(x));
+                x = _bns[i].ForwardRelu(x, meanLastAxis: i == _convs.Count - 1);
             }
-            var aggregated = Fn.Mean(x, -1);
+            var aggregated = x;
             var shortcut = _shortcut is null ? features : _shortcutNorm!.Forward(_shortcut.Forward(features));
             return Fn.Relu(Fn.Add(shortcut, aggregated));
         }

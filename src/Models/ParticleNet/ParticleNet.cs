@@ -76,7 +76,7 @@ public sealed class ParticleNet : Module
             if (_fusionConv is not null) outputs.Add(fts);
         }
         if (_fusionConv is not null)
-            fts = Fn.Mul(Fn.Relu(_fusionNorm!.Forward(_fusionConv.Forward(Fn.Concat(outputs, 1)))), maskVar);
+            fts = Fn.Mul(_fusionNorm!.ForwardRelu(_fusionConv.Forward(Fn.Concat(outputs, 1))), maskVar);
         Variable pooled;
         if (Config.UseCounts)
         {

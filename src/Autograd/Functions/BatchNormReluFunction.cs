@@ -1,0 +1,77 @@
+namespace Hep.Autograd;
+
+/// <summary>
+/// Fused batch norm → ReLU (→ mean over the last axis) over axis 1 of x (B, C, …): the
+/// [conv → BatchNorm → ReLU] layers of ParticleNet without the intermediate tensors. Forward: the
+/// statistics of <see cref="Fn.BatchNorm"/> (same running-statistics update), then one pass
+/// r = max(x·scale + shift, 0) with scale = γ·invStd, shift = β − μ·scale; with meanLastAxis the output
+/// is the mean of r over x's last axis (EdgeConv's mean over the k neighbours) and r is never stored.
+/// Saves only x (the batch norm's input) and the per-channel coefficients: backward recomputes the ReLU
+/// mask from x and runs the batch-norm backward on the masked gradient in the backend's
+/// BatchNormReluBackward (dx, dγ, dβ). The composed BatchNorm → ReLU (→ Mean) keeps the batch norm's input
+/// and output (plus the ReLU output) alive for backward instead.
+/// </summary>
+internal sealed class BatchNormReluFunction : Function
+{
+    private readonly Tensor _x, _mean, _invStd, _scale, _shift;
+    private readonly int _group;
+    private readonly bool _training;
+
+    public BatchNormReluFunction(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, int group, bool training)
+    {
+        _x = Save(x);
+        _mean = Save(mean);
+        _invStd = Save(invStd);
+        _scale = Save(scale);
+        _shift = Save(shift);
+        _group = group;
+        _training = training;
+    }
+
+    public override string Name => "BatchNormRelu";
+
+    public override Tensor?[] Backward(Tensor g, bool[] needs)
+    {
+        var backend = _x.Backend;
+        int c = _x.Shape[1];
+        using var gc = TensorOps.Contiguous(g);
+        var dx = Tensor.Empty(backend, _x.Shape, _x.DType); // every element written by the kernel
+        var dGamma = needs.Length > 1 && needs[1] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
+        var dBeta = needs.Length > 2 && needs[2] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
+        backend.Norm.BatchNormReluBackward(_x, _mean, _invStd, _scale, _shift, gc, _group, _training, dx, dGamma, dBeta);
+        return needs.Length switch { 1 => [dx], 2 => [dx, dGamma], _ => [dx, dGamma, dBeta] };
+    }
+}
+
+public static partial class Fn
+{
+    /// <summary>
+    /// ReLU(BatchNorm(x)) over axis 1 of x (B, C[, …]) in one op — equal to <see cref="Relu"/> of
+    /// <see cref="BatchNorm"/> (same statistics, running-statistics update and rounding) — or, with
+    /// <paramref name="meanLastAxis"/>, <see cref="Mean"/> of that over x's last axis (x rank ≥ 3).
+    /// </summary>
+    public static Variable BatchNormRelu(Variable x, Variable? gamma, Variable? beta, Tensor? runningMean, Tensor? runningVar,
+        bool training, double momentum = 0.1, double eps = 1e-5, bool meanLastAxis = false)
+    {
+        const string op = "BatchNormRelu";
+        if (x.Data.Rank < 2) throw new ArgumentException($"{op}: input must be (B, C[, …]), got {x.Shape}");
+        if (meanLastAxis && x.Data.Rank < 3) throw new ArgumentException($"{op}: the mean over the last axis needs (B, C, …, L) input, got {x.Shape}");
+        if ((gamma is null) != (beta is null)) throw new ArgumentException($"{op}: give both gamma and beta, or neither");
+        var backend = TensorOps.SameBackend(op, x.Data, gamma?.Data, beta?.Data, runningMean, runningVar);
+        int group = meanLastAxis ? x.Shape[^1] : 1;
+        if (group == 0) throw new ArgumentException($"{op}: the mean over an empty last axis is undefined, got {x.Shape}");
+        using var xc = TensorOps.Contiguous(x.Data);
+        var (mean, invStd, scale, shift) = BatchNormCoefficients(op, xc, gamma?.Data, beta?.Data, runningMean, runningVar, training, momentum, eps);
+        using (mean)
+        using (invStd)
+        using (scale)
+        using (shift)
+        {
+            var outShape = meanLastAxis ? new Shape(x.Shape.ToArray()[..^1]) : x.Shape;
+            var y = Tensor.Empty(backend, outShape, x.DType);
+            backend.Norm.ChannelAffineRelu(xc, scale, shift, group, y);
+            var fn = new BatchNormReluFunction(xc, mean, invStd, scale, shift, group, training);
+            return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
+        }
+    }
+}
