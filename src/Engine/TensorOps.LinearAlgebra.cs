@@ -25,13 +25,36 @@ public static partial class TensorOps
         var batch = Shape.Broadcast(batchA, batchB, "MatMul");
         int batchCount = (int)batch.Numel;
         var outShape = new Shape([.. batch, m, n]);
-        var c = Tensor.Zeros(backend, outShape, dtype);
+        var c = Tensor.Empty(backend, outShape, dtype); // every element is written (k = 0 clears)
         using var ea = a.Expand(new Shape([.. batch, m, k]));
         using var eb = b.Expand(new Shape([.. batch, k, n]));
         using var a3 = FlattenBatch(ea, batchCount);
         using var b3 = FlattenBatch(eb, batchCount);
         using var c3 = c.View(batchCount, m, n);
         backend.LinearAlgebra.MatMul(a3, b3, c3);
+        return c;
+    }
+
+    /// <summary>
+    /// Σ over the (broadcast) batch dims of a·b: (…, M, K)·(…, K, N) → (M, N), without forming the
+    /// (…, M, N) products (the weight gradient of a matrix applied per batch item).
+    /// </summary>
+    public static Tensor MatMulBatchSum(Tensor a, Tensor b)
+    {
+        var backend = SameBackend("MatMulBatchSum", a, b);
+        var dtype = SameDType("MatMulBatchSum", a, b);
+        RequireFloating("MatMulBatchSum", a);
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException($"MatMulBatchSum: operands {a.Shape} and {b.Shape} need rank ≥ 2");
+        int m = a.Shape[^2], k = a.Shape[^1], k2 = b.Shape[^2], n = b.Shape[^1];
+        if (k != k2) throw new ArgumentException($"MatMulBatchSum: inner dims differ ({a.Shape} · {b.Shape})");
+        var batch = Shape.Broadcast(new Shape(a.Shape.Take(a.Rank - 2).ToArray()), new Shape(b.Shape.Take(b.Rank - 2).ToArray()), "MatMulBatchSum");
+        int batchCount = (int)batch.Numel;
+        var c = Tensor.Empty(backend, new Shape(m, n), dtype);
+        using var ea = a.Expand(new Shape([.. batch, m, k]));
+        using var eb = b.Expand(new Shape([.. batch, k, n]));
+        using var a3 = FlattenBatch(ea, batchCount);
+        using var b3 = FlattenBatch(eb, batchCount);
+        backend.LinearAlgebra.MatMulBatchSum(a3, b3, c);
         return c;
     }
 

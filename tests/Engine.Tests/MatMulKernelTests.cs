@@ -76,5 +76,52 @@ public class MatMulKernelTests(IBackend backend)
         TensorAssert.Close(acc, cv.Select(v => v + 1).ToArray(), 1e-5, 1e-5, "accumulate");
     }
 
+    // Batch-reduced GEMM c = Σ_b a[b]·b[b]: the weight-gradient form (a row-major, b a transposed view,
+    // as dW = Σ_b dY_b·X_bᵀ), with sizes off the tiles, a K block boundary, several batch workers and
+    // accumulate into a non-zero destination.
+    [TestCase(1, 1, 1, 1)]
+    [TestCase(3, 13, 29, 37)]
+    [TestCase(5, 70, 300, 33)]
+    [TestCase(16, 24, 513, 40)]
+    [TestCase(0, 4, 3, 5)]
+    [TestCase(3, 4, 0, 5)]
+    public void BatchSumMatchesReference(int batch, int m, int k, int n)
+    {
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var ad = Round(Rand.Doubles(57, batch * m * k), dtype);
+            var bd = Round(Rand.Doubles(58, batch * n * k), dtype);
+            using var a = Rand.Tensor(backend, 57, new Shape(batch, m, k), dtype);
+            using var bRaw = Rand.Tensor(backend, 58, new Shape(batch, n, k), dtype);
+            using var b = bRaw.Transpose(1, 2);
+            var expected = new double[m * n];
+            for (int bi = 0; bi < batch; bi++)
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                        for (int p = 0; p < k; p++) expected[i * n + j] += ad[(bi * m + i) * k + p] * bd[(bi * n + j) * k + p];
+            double tol = dtype == DType.Float32 ? 2e-5 * Math.Sqrt(Math.Max(batch * k, 1)) : 1e-12;
+            bool empty = batch * k == 0;
+            using var c = TensorOps.MatMulBatchSum(a, b);
+            Assert.That(c.Shape, Is.EqualTo(new Shape(m, n)));
+            TensorAssert.Close(c, expected, tol, tol, $"{dtype} Σ{batch}x{m}x{k}x{n}", allowAllZero: empty);
+            using var acc = Tensor.Full(backend, new Shape(m, n), 1.0, dtype);
+            backend.LinearAlgebra.MatMulBatchSum(a, b, acc, beta: 1);
+            TensorAssert.Close(acc, expected.Select(v => v + 1).ToArray(), tol, tol, $"{dtype} Σ{batch}x{m}x{k}x{n} accumulate");
+        }
+    }
+
+    [Test]
+    public void BatchSumOfBroadcastOperandEqualsSummedProducts()
+    {
+        // (batch, m, k)·(k, n) broadcast: Σ_b a[b]·B = (Σ_b a[b])·B.
+        using var a = Rand.Tensor(backend, 59, new Shape(2, 3, 11, 21));
+        using var b = Rand.Tensor(backend, 60, new Shape(21, 9));
+        using var c = TensorOps.MatMulBatchSum(a, b);
+        using var full = TensorOps.MatMul(a, b);
+        using var s0 = TensorOps.Sum(full, 0);
+        using var expected = TensorOps.Sum(s0, 0);
+        TensorAssert.Close(c, expected.ToDoubleArray(), 1e-4, 1e-4, "broadcast Σ");
+    }
+
     private static double[] Round(double[] v, DType dtype) => dtype == DType.Float32 ? v.Select(x => (double)(float)x).ToArray() : v;
 }

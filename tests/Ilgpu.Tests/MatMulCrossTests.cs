@@ -52,6 +52,26 @@ public class MatMulCrossTests
         Twin.Dispose(aRaw, bRaw);
     }
 
+    // Batch-reduced GEMM (weight-gradient form, b a transposed view): the CPU's accumulating kernel vs
+    // the default batched-products-then-sum on ILGPU.
+    [TestCase(1, 7, 5, 33)]
+    [TestCase(6, 17, 70, 15)]
+    [TestCase(0, 3, 4, 5)]
+    public void BatchSumMatchesCpu(int batch, int m, int k, int n)
+    {
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var a = Twin.Random(67, new Shape(batch, m, k), dtype);
+            var b = Twin.Random(68, new Shape(batch, n, k), dtype);
+            using var btc = b.Cpu.Transpose(1, 2);
+            using var btg = b.Gpu.Transpose(1, 2);
+            using var cc = TensorOps.MatMulBatchSum(a.Cpu, btc);
+            using var cg = TensorOps.MatMulBatchSum(a.Gpu, btg);
+            Twin.Same(cc, cg, Twin.Summed(dtype, Math.Max(batch * k, 1)), $"Σ {dtype} {batch}x{m}x{k}x{n}", allowAllZero: batch * k == 0);
+            Twin.Dispose(a, b);
+        }
+    }
+
     [Test]
     public void MatrixVectorProduct()
     {

@@ -2,7 +2,9 @@ namespace Hep.Autograd;
 
 /// <summary>
 /// y = a·b with NumPy matmul semantics (batch dims broadcast). da = g·bᵀ, db = aᵀ·g, each summed
-/// over the batch dims it was broadcast along. Transposes are stride views (no copies).
+/// over the batch dims it was broadcast along. Transposes are stride views (no copies). A rank-2
+/// operand broadcast over batch dims (a shared weight) gets its gradient from one batch-reduced GEMM
+/// (<see cref="TensorOps.MatMulBatchSum"/>) instead of per-item products and a sum.
 /// </summary>
 internal sealed class MatMulFunction : Function
 {
@@ -22,14 +24,22 @@ internal sealed class MatMulFunction : Function
         if (needs[0])
         {
             using var bt = _b.Transpose(-1, -2);
-            using var full = TensorOps.MatMul(g, bt);
-            da = TensorOps.SumToShape(full, _a.Shape);
+            if (_a.Rank == 2 && g.Rank > 2) da = TensorOps.MatMulBatchSum(g, bt);
+            else
+            {
+                using var full = TensorOps.MatMul(g, bt);
+                da = TensorOps.SumToShape(full, _a.Shape);
+            }
         }
         if (needs[1])
         {
             using var at = _a.Transpose(-1, -2);
-            using var full = TensorOps.MatMul(at, g);
-            db = TensorOps.SumToShape(full, _b.Shape);
+            if (_b.Rank == 2 && g.Rank > 2) db = TensorOps.MatMulBatchSum(at, g);
+            else
+            {
+                using var full = TensorOps.MatMul(at, g);
+                db = TensorOps.SumToShape(full, _b.Shape);
+            }
         }
         return [da, db];
     }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,6 +13,9 @@ namespace Hep.Kernels.Cpu.Gemm;
 /// B panels (outer, L1) × A panels (inner). Strided operands are read only during packing.
 /// Threads: many small matrices → one matrix per worker; few large ones → row blocks per worker.
 /// Every C element is produced by one worker in a fixed k order: deterministic.
+/// <see cref="RunBatchSum"/> (c = Σ_b a[b]·b[b], the weight gradient of a layer applied per jet) gives
+/// each worker a contiguous range of the batch, accumulated into its own (m×n) partial in batch order;
+/// the partials are added to c in worker order afterwards (deterministic for a given core count).
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -41,6 +46,50 @@ internal static unsafe class Sgemm
             return;
         }
         for (int i = 0; i < batch; i++) Single(i, m, n, k, a, b, c, cOffset + i * m * n, accumulate, parallel: true);
+    }
+
+    /// <summary>
+    /// c = Σ_b a[b]·b[b] (+ c when accumulate) over batch matrices of (m×k)·(k×n); c one contiguous (m×n)
+    /// matrix. Replaces a (batch, m, n) temporary and its sum over the batch.
+    /// </summary>
+    public static void RunBatchSum(int batch, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOffset, bool accumulate)
+    {
+        if (m == 0 || n == 0) return;
+        if (batch == 0 || k == 0)
+        {
+            if (!accumulate) c.AsSpan(cOffset, m * n).Clear();
+            return;
+        }
+        long flopsPerMatrix = (long)m * n * k;
+        int workers = (int)Math.Min(Math.Min(CpuParallel.Threads, batch), Math.Max(1, batch * flopsPerMatrix / (1 << 20)));
+        if (workers <= 1)
+        {
+            bool parallel = flopsPerMatrix >= (1 << 18);
+            for (int i = 0; i < batch; i++) Single(i, m, n, k, a, b, c, cOffset, accumulate || i > 0, parallel);
+            return;
+        }
+        int size = m * n;
+        var partials = ArrayPool<float>.Shared.Rent((workers - 1) * size);
+        try
+        {
+            // Worker 0 accumulates straight into c; worker w > 0 into partials[(w − 1)·size ..].
+            CpuParallel.For(workers, long.MaxValue / workers, (s, e) =>
+            {
+                for (int w = s; w < e; w++)
+                {
+                    int first = (int)((long)batch * w / workers), last = (int)((long)batch * (w + 1) / workers);
+                    var dst = w == 0 ? c : partials;
+                    int off = w == 0 ? cOffset : (w - 1) * size;
+                    for (int i = first; i < last; i++) Single(i, m, n, k, a, b, dst, off, (w == 0 && accumulate) || i > first, parallel: false);
+                }
+            });
+            var sum = c.AsSpan(cOffset, size);
+            for (int w = 1; w < workers; w++) TensorPrimitives.Add(sum, partials.AsSpan((w - 1) * size, size), sum);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
+        }
     }
 
     private static void Single(int bi, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOff, bool accumulate, bool parallel)
@@ -157,53 +206,55 @@ internal static unsafe class Sgemm
         }
     }
 
-    // One full 8-row panel of a row-major A (rows `ld` apart): 8×8 blocks transposed in registers
-    // (unpack → shuffle → 128-bit lane permute), so dst[p·8 + r] = src[r·ld + p].
+    // One full 8-row panel of a row-major A (rows `ld` apart): dst[p·8 + r] = src[r·ld + p].
     private static void PackRows8(float* src, int ld, int kc, float* dst)
     {
         int p = 0;
-        for (; p + 8 <= kc; p += 8)
-        {
-            float* s = src + p;
-            var r0 = Avx.LoadVector256(s);
-            var r1 = Avx.LoadVector256(s + ld);
-            var r2 = Avx.LoadVector256(s + 2 * ld);
-            var r3 = Avx.LoadVector256(s + 3 * ld);
-            var r4 = Avx.LoadVector256(s + 4 * ld);
-            var r5 = Avx.LoadVector256(s + 5 * ld);
-            var r6 = Avx.LoadVector256(s + 6 * ld);
-            var r7 = Avx.LoadVector256(s + 7 * ld);
-            // t: pairs of rows interleaved; u: columns c | c + 4 of rows 0–3 (u0–u3) and 4–7 (u4–u7).
-            var t0 = Avx.UnpackLow(r0, r1);
-            var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3);
-            var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5);
-            var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7);
-            var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44);
-            var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44);
-            var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44);
-            var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44);
-            var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            float* d = dst + p * 8;
-            Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(d + 8, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(d + 16, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(d + 24, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(d + 32, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(d + 40, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(d + 48, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(d + 56, Avx.Permute2x128(u3, u7, 0x31));
-        }
+        for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, ld, dst + p * 8, 8);
         for (; p < kc; p++)
         {
             for (int r = 0; r < 8; r++) dst[p * 8 + r] = src[(long)r * ld + p];
         }
+    }
+
+    // 8×8 block transposed in registers (unpack → shuffle → 128-bit lane permute):
+    // dst[i·ldd + r] = src[r·ld + i] for r, i < 8.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, long ld, float* d, long ldd)
+    {
+        var r0 = Avx.LoadVector256(s);
+        var r1 = Avx.LoadVector256(s + ld);
+        var r2 = Avx.LoadVector256(s + 2 * ld);
+        var r3 = Avx.LoadVector256(s + 3 * ld);
+        var r4 = Avx.LoadVector256(s + 4 * ld);
+        var r5 = Avx.LoadVector256(s + 5 * ld);
+        var r6 = Avx.LoadVector256(s + 6 * ld);
+        var r7 = Avx.LoadVector256(s + 7 * ld);
+        // t: pairs of rows interleaved; u: columns c | c + 4 of rows 0–3 (u0–u3) and 4–7 (u4–u7).
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     // One full 8-row panel of an A whose rows are adjacent (a transposed view): one 8-float copy per p.
@@ -217,6 +268,11 @@ internal static unsafe class Sgemm
     {
         int nr = NR;
         var src = b.Data;
+        if (b.RowStride == 1 && b.ColStride != 1 && Avx.IsSupported)
+        {
+            PackBTransposed(b, bi, pc, kc, jc, nc, packB);
+            return;
+        }
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
@@ -228,6 +284,40 @@ internal static unsafe class Sgemm
                 if (b.ColStride == 1) src.AsSpan(s, cols).CopyTo(row);
                 else for (int j = 0; j < cols; j++) row[j] = src[s + j * b.ColStride];
                 if (cols < nr) row[cols..].Clear();
+            }
+        }
+    }
+
+    // B is a transposed view (Bᵀ row-major: B[p, j] at j·ld + p, e.g. Xᵀ in a weight gradient): columns
+    // of B are contiguous, so 8 columns × 8 depths are transposed in registers straight into the panel.
+    private static void PackBTransposed(GemmOperand<float> b, int bi, int pc, int kc, int jc, int nc, float[] packB)
+    {
+        int nr = NR;
+        long ld = b.ColStride;
+        fixed (float* ps = b.Data, pd = packB)
+        {
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int cols = Math.Min(nr, nc - jr);
+                float* panel = pd + (long)jr * kc;
+                float* col0 = ps + b.Index(bi, pc, jc + jr);
+                int j = 0;
+                for (; j + 8 <= cols; j += 8)
+                {
+                    float* s = col0 + j * ld;
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, ld, panel + (long)p * nr + j, nr);
+                    for (; p < kc; p++)
+                    {
+                        for (int r = 0; r < 8; r++) panel[(long)p * nr + j + r] = s[r * ld + p];
+                    }
+                }
+                for (int p = 0; p < kc; p++)
+                {
+                    float* row = panel + (long)p * nr;
+                    for (int jj = j; jj < cols; jj++) row[jj] = col0[jj * ld + p];
+                    for (int jj = cols; jj < nr; jj++) row[jj] = 0;
+                }
             }
         }
     }
