@@ -70,9 +70,10 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         });
     }
 
-    // Runs body(workspace, item) for item ∈ [0, count): items are claimed one at a time from a shared
-    // counter by one worker per core (each with its own workspace), inline when the work is small.
-    private static void ForEachHead<TW>(int count, long workPerItem, Func<TW> workspace, Action<TW, int> body) where TW : IDisposable
+    // Runs body(workspace, item) for item ∈ [0, count): runs of `chunk` consecutive items are claimed from a
+    // shared counter by one worker per core (each with its own workspace), inline when the work is small.
+    // Small items (class attention) take several per claim, so the workers do not contend on the counter.
+    private static void ForEachHead<TW>(int count, long workPerItem, Func<TW> workspace, Action<TW, int> body, int chunk = 1) where TW : IDisposable
     {
         if (count <= 0) return;
         int workers = (int)Math.Min(Math.Min(CpuParallel.Threads, count), Math.Max(1, count * Math.Max(workPerItem, 1) / (1 << 15)));
@@ -82,11 +83,13 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             for (int i = 0; i < count; i++) body(w, i);
             return;
         }
+        chunk = Math.Clamp(chunk, 1, Math.Max(1, count / (4 * workers)));
         int next = -1;
         Parallel.For(0, workers, _ =>
         {
             using var w = workspace();
-            for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next)) body(w, i);
+            for (int c = Interlocked.Increment(ref next); c * chunk < count; c = Interlocked.Increment(ref next))
+                for (int i = c * chunk, end = Math.Min(count, i + chunk); i < end; i++) body(w, i);
         });
     }
 

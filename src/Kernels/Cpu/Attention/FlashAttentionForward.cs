@@ -177,7 +177,9 @@ internal static unsafe partial class FlashAttention<T>
             }
         }
 
-        // Touches the pair-bias rows of the tile after next (the bias is the one large stream this kernel reads).
+        // Prefetches the pair-bias rows of the tile after next into L2 (the bias is the one large stream this
+        // kernel reads; each tile's rows are a fresh 4 KB page, which the hardware prefetchers do not enter).
+        // Into L2 rather than L1: about 15 % faster than prefetcht0 or no prefetch on the benchmark's jets (paired runs).
         private void PrefetchBias(T* bias, int firstRow)
         {
             var g = _g;
@@ -186,7 +188,7 @@ internal static unsafe partial class FlashAttention<T>
             for (int r = 0; r < rows; r++)
             {
                 byte* row = (byte*)(bias + (long)(firstRow + r) * g.Nk);
-                for (int j = 0; j < width; j += perLine) Sse.Prefetch0(row + j * sizeof(T));
+                for (int j = 0; j < width; j += perLine) Sse.Prefetch1(row + j * sizeof(T));
             }
         }
     }

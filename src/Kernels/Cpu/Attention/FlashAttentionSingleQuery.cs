@@ -25,7 +25,7 @@ internal static unsafe partial class FlashAttention<T>
                 SingleQueryKernel.Forward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
                     bp is null ? null : (float*)(bp + g.BiasOffset), mp is null ? null : (float*)(mp + g.MaskOffset), scale,
                     (float*)(op + output.Offset), (float*)(lp + lse.Offset), bh, (float*)sp);
-        });
+        }, chunk: g.H);
     }
 
     private static void SingleQueryBackward(Geometry g, Tensor q, Tensor k, Tensor v, float scale, Gradients gr)
@@ -42,7 +42,7 @@ internal static unsafe partial class FlashAttention<T>
                     (float*)(op + gr.OutOffset), (float*)(lp + gr.LseOffset), (float*)(gop + gr.GradOutOffset),
                     (float*)(gqp + gr.GradQOffset), (float*)(gkp + gr.GradKOffset), (float*)(gvp + gr.GradVOffset),
                     gbp is null ? null : (float*)(gbp + gr.GradBiasOffset), bh);
-        });
+        }, chunk: g.H);
     }
 
     /// <summary>A pooled row of Nk' scores (one per single-query worker).</summary>
