@@ -9,7 +9,9 @@ namespace Hep.Kernels.Cpu.Attention;
 /// float32 masked softmax rows with AVX-512, built to move the bytes of a copy: x is read once, y is
 /// written once. Shapes as <see cref="MaskedSoftmaxRows{T}"/>; rows [s, e) of one worker.
 /// Rows of n ≤ 128 (≤ 8 vectors, ParT's particle count) live in registers: s = x + m is loaded once
-/// (the partial last vector with a masked load, −∞ in the missing lanes), then
+/// (the partial last vector with a masked load, −∞ in the missing lanes). Rows of whole vectors then take
+/// y = exp(s − M) / Σ with the row max M (−float.MaxValue for a fully masked row, so its e are 0 and the
+/// clamped 1/Σ keeps them 0); rows with a partial last vector use a per-lane shift:
 ///   per-lane max  μ = max over the row's vectors (no horizontal step on the critical path),
 ///   e = exp(s − μ) with <see cref="FastExp"/> (≤ 1 ulp), per-lane sums σ,
 ///   M = max μ, c = exp(μ − M), y = e · c / Σ_lanes(σ · c)
@@ -22,12 +24,19 @@ namespace Hep.Kernels.Cpu.Attention;
 /// output vector is merged with its predecessor (one VPERMT2PS) into the aligned line it completes; the
 /// worker's first and last partial lines use masked ordinary stores.
 /// The register path is specialised (generic value-type parameters) per vector count, partial last
-/// vector and streaming, so its per-vector conditions fold away at JIT time. It takes rows two at a
-/// time with their steps interleaved (one row's chain of dependent steps is ~130 cycles, longer than
-/// the out-of-order window reaches on its own): measured −18% time per row with x in cache. The
-/// streaming path keeps one row per step (pairs measured slower there).
+/// vector and streaming, so its per-vector conditions fold away at JIT time. Rows of whole vectors
+/// (streaming or not) are software-pipelined: step r stores row r − 1 (its exponentials, held in
+/// registers, times its 1/Σ) and then computes row r up to its 1/Σ, so one row's stores and the next
+/// row's dependency chain (logits → max → exp → Σ → 1/Σ, ~130 cycles, longer than the out-of-order
+/// window reaches on its own) overlap, and the non-temporal stores go out eight per row instead of in
+/// bursts. Those rows use one shift per row (the row max: one exp per entry, no second exp for the
+/// lane correction) and take the mask row once per run of rows sharing it (a key mask is shared by
+/// the H·N rows of a jet), not through the mask cursor per row. Rows with a partial last vector take
+/// rows two at a time with their steps interleaved (measured −18% time per row with x in cache).
 /// Masked blocks: the vectors after the last one holding a key not masked by −∞ (a padded jet's tail)
-/// are written as zeros without reading x or evaluating exp, so such entries of x are never read.
+/// are written as zeros without loading x or evaluating exp. (The software prefetch still touches their
+/// cache lines: prefetching only the active lines measured ≈ 20–35% slower, the hardware prefetcher then
+/// losing the stream, so x's traffic is a whole read, as for a copy.)
 /// Fully masked rows give zeros. Deterministic (fixed order per row).
 /// </summary>
 internal static unsafe class MaskedSoftmaxAvx512
@@ -69,9 +78,9 @@ internal static unsafe class MaskedSoftmaxAvx512
 
     private static void Dispatch<TVectors>(Job job, bool partial) where TVectors : struct, IConstant
     {
-        if (job.Stream) RegisterRows<TVectors, No, Yes>(job);
+        if (job.Stream) PipelinedRows<TVectors, Yes>(job);
         else if (partial) RegisterRows<TVectors, Yes, No>(job);
-        else RegisterRows<TVectors, No, No>(job);
+        else PipelinedRows<TVectors, No>(job);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -87,8 +96,7 @@ internal static unsafe class MaskedSoftmaxAvx512
         float* uniform = stackalloc float[2 * TVectors.Value * L];
         var rowMasks = new MaskRows(job, cursor, uniform, TVectors.Value, tail);
         int r = job.S;
-        // Pairs only without streaming: with streaming stores (large outputs, memory-bound) the paired
-        // version measured slower and bimodal (5–9 ms vs 5.0–5.3 ms at B·H·N = 131k rows of 128).
+        // Pairs only without streaming (streaming rows are whole vectors and take PipelinedRows).
         for (; !TStream.Value && r + 2 <= job.E; r += 2)
         {
             if (r + ahead + 1 < job.E)
@@ -108,6 +116,101 @@ internal static unsafe class MaskedSoftmaxAvx512
             previous = RegisterRow<TVectors, TPartial, TStream>(job.X + (long)r * n, m, active, tail, job.Y + (long)r * n, output, previous);
         }
         if (TStream.Value) output.Finish(job.Y + (long)job.E * n, previous);
+    }
+
+    /// <summary>
+    /// Rows of nv ≤ 8 whole vectors, software-pipelined: step r stores row r − 1 (its exponentials, held
+    /// in registers, times its scale) and then computes row r up to its scale, so the stores of one row
+    /// and the dependency chain of the next are adjacent in program order and overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PipelinedRows<TVectors, TStream>(Job job) where TVectors : struct, IConstant where TStream : struct, IFlag
+    {
+        int nv = TVectors.Value, n = nv * L;
+        var cursor = job.Walk?.At(job.S);
+        var output = new Output(job.Y + (long)job.S * n);
+        var previous = Vector512<float>.Zero;
+        int ahead = (PrefetchBytes / sizeof(float) + n - 1) / n;
+        float* uniform = stackalloc float[2 * nv * L];
+        var rowMasks = new MaskRows(job, cursor, uniform, nv, FirstLanes(L));
+        var none = Vector512.Create(float.NegativeInfinity);
+        var zero = Vector512<float>.Zero;
+        Vector512<float> p0 = zero, p1 = zero, p2 = zero, p3 = zero, p4 = zero, p5 = zero, p6 = zero, p7 = zero, scale = zero;
+        float* m = null;
+        int active = 0, runEnd = job.S;
+        for (int r = job.S; r < job.E; r++)
+        {
+            if (r > job.S)
+                previous = StoreRow<TVectors, TStream>(output, job.Y + (long)(r - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+            float* x = job.X + (long)r * n;
+            if (r == runEnd)
+            {
+                m = rowMasks.Run(job.E - r, out active, out int count);
+                runEnd = r + count;
+            }
+            if (r + ahead < job.E) Prefetch<TVectors>(x + (long)ahead * n);
+            var v0 = active > 0 ? Vector512.Load(x) + Vector512.Load(m) : none;
+            var v1 = nv > 1 && active > 1 ? Vector512.Load(x + L) + Vector512.Load(m + L) : none;
+            var v2 = nv > 2 && active > 2 ? Vector512.Load(x + 2 * L) + Vector512.Load(m + 2 * L) : none;
+            var v3 = nv > 3 && active > 3 ? Vector512.Load(x + 3 * L) + Vector512.Load(m + 3 * L) : none;
+            var v4 = nv > 4 && active > 4 ? Vector512.Load(x + 4 * L) + Vector512.Load(m + 4 * L) : none;
+            var v5 = nv > 5 && active > 5 ? Vector512.Load(x + 5 * L) + Vector512.Load(m + 5 * L) : none;
+            var v6 = nv > 6 && active > 6 ? Vector512.Load(x + 6 * L) + Vector512.Load(m + 6 * L) : none;
+            var v7 = nv > 7 && active > 7 ? Vector512.Load(x + 7 * L) + Vector512.Load(m + 7 * L) : none;
+            var mu = Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), Avx512F.Max(Avx512F.Max(v4, v5), Avx512F.Max(v6, v7)));
+            // One shift per row; a fully masked row (max −∞) shifts by −float.MaxValue, so its e are 0.
+            var shift = Shift(Vector512.Create(HorizontalMax(mu)));
+            p0 = FastExp.NonPositive(v0 - shift);
+            p1 = nv > 1 && active > 1 ? FastExp.NonPositive(v1 - shift) : zero;
+            p2 = nv > 2 && active > 2 ? FastExp.NonPositive(v2 - shift) : zero;
+            p3 = nv > 3 && active > 3 ? FastExp.NonPositive(v3 - shift) : zero;
+            p4 = nv > 4 && active > 4 ? FastExp.NonPositive(v4 - shift) : zero;
+            p5 = nv > 5 && active > 5 ? FastExp.NonPositive(v5 - shift) : zero;
+            p6 = nv > 6 && active > 6 ? FastExp.NonPositive(v6 - shift) : zero;
+            p7 = nv > 7 && active > 7 ? FastExp.NonPositive(v7 - shift) : zero;
+            // Σ ≥ 1 unless the row is fully masked (the max entry gives e⁰ = 1 exactly); then Σ = 0 and
+            // the clamp keeps 1/Σ finite, so the scaled zeros stay 0.
+            float sum = HorizontalSum(SumTree(nv, p0, p1, p2, p3, p4, p5, p6, p7));
+            scale = Vector512.Create(1f / MathF.Max(sum, 1e-30f));
+        }
+        if (job.E > job.S)
+            previous = StoreRow<TVectors, TStream>(output, job.Y + (long)(job.E - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+        if (TStream.Value) output.Finish(job.Y + (long)job.E * n, previous);
+    }
+
+    // Stores one row of nv whole vectors e_k · scale; returns its last output vector (the streaming window).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> StoreRow<TVectors, TStream>(Output output, float* y, Vector512<float> previous,
+        Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3,
+        Vector512<float> e4, Vector512<float> e5, Vector512<float> e6, Vector512<float> e7, Vector512<float> scale)
+        where TVectors : struct, IConstant where TStream : struct, IFlag
+    {
+        int nv = TVectors.Value;
+        var tail = Vector512<float>.Zero;   // unused: whole vectors only
+        var o = e0 * scale;
+        output.Put<TStream>(previous, o, 0, nv, false, tail, y);
+        if (nv == 1) return o;
+        var o1 = e1 * scale;
+        output.Put<TStream>(o, o1, 1, nv, false, tail, y);
+        if (nv == 2) return o1;
+        o = e2 * scale;
+        output.Put<TStream>(o1, o, 2, nv, false, tail, y);
+        if (nv == 3) return o;
+        o1 = e3 * scale;
+        output.Put<TStream>(o, o1, 3, nv, false, tail, y);
+        if (nv == 4) return o1;
+        o = e4 * scale;
+        output.Put<TStream>(o1, o, 4, nv, false, tail, y);
+        if (nv == 5) return o;
+        o1 = e5 * scale;
+        output.Put<TStream>(o, o1, 5, nv, false, tail, y);
+        if (nv == 6) return o1;
+        o = e6 * scale;
+        output.Put<TStream>(o1, o, 6, nv, false, tail, y);
+        if (nv == 7) return o;
+        o1 = e7 * scale;
+        output.Put<TStream>(o, o1, 7, nv, false, tail, y);
+        return o1;
     }
 
     // Software prefetch distance for x: the hardware prefetcher alone lets the exp-heavy loop stall on
@@ -191,6 +294,37 @@ internal static unsafe class MaskedSoftmaxAvx512
             }
             if (float.IsNegativeInfinity(value)) active = 0;
             return row;
+        }
+
+        /// <summary>
+        /// The mask row shared by the next rows (at most <paramref name="left"/>), how many rows share it, and
+        /// its active vector count; advances past them.
+        /// </summary>
+        public float* Run(int left, out int active, out int count)
+        {
+            count = _cursor is null ? left : Math.Min(left, _cursor.Repeats());
+            active = _vectors;
+            if (_cursor is null) return _uniform;
+            float* m = _mask + _cursor.Offset;
+            _cursor.NextRun();
+            if (_rowMask)
+            {
+                if (m != _last)
+                {
+                    _last = m;
+                    _active = ActiveVectors(m);
+                }
+                active = _active;
+                return m;
+            }
+            float value = *m;
+            if (!value.Equals(_value0))
+            {
+                _value0 = value;
+                new Span<float>(_uniform, _vectors * L).Fill(value);
+            }
+            if (float.IsNegativeInfinity(value)) active = 0;
+            return _uniform;
         }
 
         private readonly int ActiveVectors(float* m)

@@ -148,6 +148,7 @@ internal sealed class MaskWalk(int[] shape, int[] strides, int offset)
     public sealed class Cursor
     {
         private readonly int[] _shape, _strides, _counter;
+        private readonly int _repeat;   // axes [_repeat, rank) are broadcast (stride 0 or size 1): consecutive rows share a mask row
 
         public Cursor(int[] shape, int[] strides, int offset, int r)
         {
@@ -161,6 +162,8 @@ internal sealed class MaskWalk(int[] shape, int[] strides, int offset)
                 r /= shape[a];
                 Offset += _counter[a] * strides[a];
             }
+            _repeat = shape.Length;
+            while (_repeat > 0 && (strides[_repeat - 1] == 0 || shape[_repeat - 1] == 1)) _repeat--;
         }
 
         /// <summary>Element offset of the current row's first mask entry.</summary>
@@ -168,9 +171,34 @@ internal sealed class MaskWalk(int[] shape, int[] strides, int offset)
 
         /// <summary>Moves to the next row; returns its offset.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int Next()
+        public int Next() => Carry(_counter.Length - 1);
+
+        /// <summary>
+        /// The number of rows from the current one on that share its mask row (the trailing broadcast
+        /// axes' remaining positions; 1 when the last leading axis has a stride).
+        /// </summary>
+        public int Repeats()
         {
-            for (int a = _counter.Length - 1; a >= 0; a--)
+            int span = 1, position = 0;
+            for (int a = _counter.Length - 1; a >= _repeat; a--)
+            {
+                position += _counter[a] * span;
+                span *= _shape[a];
+            }
+            return span - position;
+        }
+
+        /// <summary>Moves past the current row's <see cref="Repeats"/> to the next row whose mask row may differ.</summary>
+        public void NextRun()
+        {
+            for (int a = _counter.Length - 1; a >= _repeat; a--) _counter[a] = 0;
+            Carry(_repeat - 1);
+        }
+
+        // Increments axis `from` (carrying into the axes before it).
+        private int Carry(int from)
+        {
+            for (int a = from; a >= 0; a--)
             {
                 _counter[a]++;
                 Offset += _strides[a];
