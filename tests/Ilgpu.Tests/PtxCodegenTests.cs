@@ -23,7 +23,7 @@ public class PtxCodegenTests
                      "GemmKernels.Gemm", "SoftmaxKernels.Forward", "SoftmaxKernels.Backward", "SoftmaxKernels.ForwardPerThread", "SoftmaxKernels.BackwardPerThread",
                      "LayerNormKernels.Forward", "LayerNormKernels.Backward", "LayerNormKernels.ForwardPerThread", "LayerNormKernels.BackwardPerThread",
                      "LayerNormKernels.ParamGrad", "BatchNormKernels.Moments", "BatchNormKernels.Affine", "BatchNormKernels.Backward",
-                     "BatchNormKernels.AffineRelu", "BatchNormKernels.ReluBackward",
+                     "BatchNormKernels.AffineRelu", "BatchNormKernels.ReluBackward", "BatchNormKernels.MomentsAffineRelu",
                      "IndexingKernels.IndexSelect", "IndexingKernels.IndexAdd", "IndexingKernels.Gather", "IndexingKernels.ScatterAdd",
                      "RandomKernels.DropoutMask", "RandomKernels.Uniform",
                      "KnnKernels.Select", "KnnKernels.PaddedQueries", "EdgeGatherKernels.GatherNeighbors", "EdgeGatherKernels.GatherNeighborsBackward",

@@ -193,6 +193,42 @@ public class ReductionNormCrossTests
         }
     }
 
+    // Training forward of the fused op (statistics, coefficients, apply in one launch), with and without
+    // γ/β: every output against the CPU kernel.
+    [TestCase(3, 4, 7 * 16, 16, true)]
+    [TestCase(3, 4, 6 * 5, 5, false)]
+    [TestCase(2, 3, 40, 1, true)]
+    [TestCase(9, 5, 1, 1, true)]
+    public void BatchNormReluTrainingForwardMatchesCpu(int b, int c, int l, int group, bool affine)
+    {
+        foreach (var dtype in Floats)
+        {
+            var shape = l == 1 ? new Shape(b, c) : new Shape(b, c, l);
+            var outShape = l == 1 ? shape : new Shape(b, c, l / group);
+            var x = Twin.Random(67, shape, dtype, -1, 3);
+            var gamma = Twin.Random(68, new Shape(c), dtype, 0.5, 1.5);
+            var beta = Twin.Random(69, new Shape(c), dtype, -0.5, 0.5);
+            var outs = new List<Tensor>[2];
+            foreach (var (side, be) in new[] { (0, Twin.Cpu), (1, (IBackend)Twin.Gpu) })
+            {
+                Tensor Pick((Tensor Cpu, Tensor Gpu) p) => side == 0 ? p.Cpu : p.Gpu;
+                var y = Tensor.Empty(be, outShape, dtype);
+                var stats = Enumerable.Range(0, 5).Select(_ => Tensor.Empty(be, new Shape(c), dtype)).ToArray();
+                be.Norm.BatchNormReluForward(Pick(x), affine ? Pick(gamma) : null, affine ? Pick(beta) : null, 1e-5, group, y,
+                    stats[0], stats[1], stats[2], stats[3], stats[4]);
+                outs[side] = [y, .. stats];
+            }
+            var yHost = outs[0][0].ToDoubleArray();
+            Assert.That(yHost.Count(v => v > 0), Is.GreaterThan(yHost.Length / 4), "ReLU passes a share of the outputs");
+            if (group == 1) Assert.That(yHost.Count(v => v == 0), Is.GreaterThan(0), "ReLU clips some outputs");
+            string[] names = ["y", "mean", "variance", "invStd", "scale", "shift"];
+            for (int i = 0; i < names.Length; i++)
+                Twin.Same(outs[0][i], outs[1][i], Twin.Summed(dtype, b * l), $"batchnorm-relu forward {names[i]} ({b},{c},{l}) group {group} {dtype}");
+            foreach (var t in outs.SelectMany(o => o)) t.Dispose();
+            Twin.Dispose(x, gamma, beta);
+        }
+    }
+
     [Test]
     public void Float32BatchNormMomentsAreFloat64Accumulated()
     {

@@ -81,13 +81,7 @@ public static partial class Fn
             mean = Tensor.Zeros(backend, new Shape(c), x.DType);
             variance = Tensor.Zeros(backend, new Shape(c), x.DType);
             backend.Norm.ChannelMoments(x, mean, variance);
-            if (runningMean is not null && runningVar is not null)
-            {
-                TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningMean, 1 - momentum);
-                TensorOps.AddInPlace(runningMean, mean, momentum);
-                TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningVar, 1 - momentum);
-                TensorOps.AddInPlace(runningVar, variance, momentum * count / (count - 1));
-            }
+            UpdateRunningStatistics(runningMean, runningVar, mean, variance, count, momentum);
         }
         else
         {
@@ -104,5 +98,15 @@ public static partial class Fn
             var shift = beta is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(beta, meanScale);
             return (mean, invStd, scale, shift);
         }
+    }
+
+    /// <summary>r ← (1−m)·r + m·batch for the running mean and (unbiased: ×count/(count−1)) variance, when given.</summary>
+    internal static void UpdateRunningStatistics(Tensor? runningMean, Tensor? runningVar, Tensor mean, Tensor variance, long count, double momentum)
+    {
+        if (runningMean is null || runningVar is null) return;
+        TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningMean, 1 - momentum);
+        TensorOps.AddInPlace(runningMean, mean, momentum);
+        TensorOps.UnaryInPlace(UnaryOp.MulScalar, runningVar, 1 - momentum);
+        TensorOps.AddInPlace(runningVar, variance, momentum * count / (count - 1));
     }
 }

@@ -3,8 +3,8 @@ namespace Hep.Autograd;
 /// <summary>
 /// Fused batch norm → ReLU (→ mean over the last axis) over axis 1 of x (B, C, …): the
 /// [conv → BatchNorm → ReLU] layers of ParticleNet without the intermediate tensors. Forward: the
-/// statistics of <see cref="Fn.BatchNorm"/> (same running-statistics update), then one pass
-/// r = max(x·scale + shift, 0) with scale = γ·invStd, shift = β − μ·scale; with meanLastAxis the output
+/// statistics of <see cref="Fn.BatchNorm"/> (same running-statistics update) and, channel by channel
+/// while the channel is in cache, r = max(x·scale + shift, 0) with scale = γ·invStd, shift = β − μ·scale; with meanLastAxis the output
 /// is the mean of r over x's last axis (EdgeConv's mean over the k neighbours) and r is never stored.
 /// Saves only x (the batch norm's input) and the per-channel coefficients: backward recomputes the ReLU
 /// mask from x and runs the batch-norm backward on the masked gradient in the backend's
@@ -60,16 +60,36 @@ public static partial class Fn
         var backend = TensorOps.SameBackend(op, x.Data, gamma?.Data, beta?.Data, runningMean, runningVar);
         int group = meanLastAxis ? x.Shape[^1] : 1;
         if (group == 0) throw new ArgumentException($"{op}: the mean over an empty last axis is undefined, got {x.Shape}");
+        int c = x.Shape[1];
+        long count = x.Data.Numel / Math.Max(c, 1);
+        if (training && count < 2) throw new ArgumentException($"{op}: training needs more than one value per channel, got input {x.Shape}");
+        if (!training && (runningMean is null || runningVar is null)) throw new ArgumentException($"{op}: eval mode needs running statistics");
         using var xc = TensorOps.Contiguous(x.Data);
-        var (mean, invStd, scale, shift) = BatchNormCoefficients(op, xc, gamma?.Data, beta?.Data, runningMean, runningVar, training, momentum, eps);
+        var outShape = meanLastAxis ? new Shape(x.Shape.ToArray()[..^1]) : x.Shape;
+        var y = Tensor.Empty(backend, outShape, x.DType);
+        Tensor mean, invStd, scale, shift;
+        if (training)
+        {
+            // Statistics, coefficients and the apply in one sweep over the channels (x read once).
+            var perChannel = new Shape(c);
+            mean = Tensor.Empty(backend, perChannel, x.DType);
+            invStd = Tensor.Empty(backend, perChannel, x.DType);
+            scale = Tensor.Empty(backend, perChannel, x.DType);
+            shift = Tensor.Empty(backend, perChannel, x.DType);
+            using var variance = Tensor.Empty(backend, perChannel, x.DType);
+            backend.Norm.BatchNormReluForward(xc, gamma?.Data, beta?.Data, eps, group, y, mean, variance, invStd, scale, shift);
+            UpdateRunningStatistics(runningMean, runningVar, mean, variance, count, momentum);
+        }
+        else
+        {
+            (mean, invStd, scale, shift) = BatchNormCoefficients(op, xc, gamma?.Data, beta?.Data, runningMean, runningVar, training, momentum, eps);
+            backend.Norm.ChannelAffineRelu(xc, scale, shift, group, y);
+        }
         using (mean)
         using (invStd)
         using (scale)
         using (shift)
         {
-            var outShape = meanLastAxis ? new Shape(x.Shape.ToArray()[..^1]) : x.Shape;
-            var y = Tensor.Empty(backend, outShape, x.DType);
-            backend.Norm.ChannelAffineRelu(xc, scale, shift, group, y);
             var fn = new BatchNormReluFunction(xc, mean, invStd, scale, shift, group, training);
             return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
         }

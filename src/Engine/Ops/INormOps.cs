@@ -38,6 +38,16 @@ public interface INormOps
     void ChannelAffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y);
 
     /// <summary>
+    /// Training forward of fused batch norm + ReLU in one sweep over the channels: the statistics of
+    /// <see cref="ChannelMoments"/> (mean, biased variance), invStd = 1/√(var + ε), scale = γ·invStd,
+    /// shift = β − μ·scale (γ, β optional: 1 and 0), then <see cref="ChannelAffineRelu"/> with the given
+    /// group, all per channel so each channel is applied while still in cache. Writes every element of y
+    /// and of the five (C) outputs.
+    /// </summary>
+    void BatchNormReluForward(Tensor x, Tensor? gamma, Tensor? beta, double eps, int group, Tensor y,
+        Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift);
+
+    /// <summary>
     /// Backward of batch norm followed by <see cref="ChannelAffineRelu"/>: x (B, C, L) is the batch norm's
     /// input, scale = γ·invStd and shift = β − μ·scale the forward's. The ReLU mask is recomputed from x;
     /// gm = mask ⊙ g (group = 1, g (B, C, L)) or mask ⊙ g[…, l/group]/group (g (B, C, L/group)). Then as

@@ -8,6 +8,10 @@ internal struct ChannelArgs
 
     /// <summary>BatchNormRelu: consecutive outputs averaged (1 = none; divides L).</summary>
     public int Group;
+
+    /// <summary>BatchNormRelu training forward: HasBeta flag and ε.</summary>
+    public int HasBeta;
+    public double Eps;
 }
 
 /// <summary>
@@ -21,6 +25,9 @@ internal struct ChannelArgs
 ///            dγ[c] += Σg·x̂, dβ[c] += Σg written by thread 0 (no atomics).
 ///   AffineRelu one thread per output: mean over its Group inputs of max(x·scale[c] + shift[c], 0)
 ///            (Group = 1: the fused batch-norm apply + ReLU; Group = k: + EdgeConv's mean over neighbours).
+///   MomentsAffineRelu one group per channel: Moments, then invStd = 1/√(var + ε), scale = γ·invStd,
+///            shift = β − μ·scale (rounded to T as the tensor ops round them), then AffineRelu over the
+///            channel's B·L/Group outputs (the training forward of the fused op in one launch).
 ///   ReluBackward one group per channel: Backward on gm = (x·scale + shift &gt; 0) ⊙ g (g read at
 ///            l / Group and divided by Group), with scale = γ·invStd; sums accumulated in float64.
 /// Deterministic.
@@ -113,6 +120,49 @@ internal static class BatchNormKernels
         T acc = T.Zero;
         for (int k = 0; k < p.Group; k++) acc += T.Max(x[first + k] * sc + sh, T.Zero);
         y[i] = acc * (T.One / TS.FromInt(p.Group));
+    }
+
+    [KernelEntry]
+    public static void MomentsAffineRelu<T, TS>(ArrayView<T> x, ArrayView<T> gamma, ArrayView<T> beta, ArrayView<T> y, ArrayView<T> mean,
+        ArrayView<T> variance, ArrayView<T> invStd, ArrayView<T> scale, ArrayView<T> shift, ChannelArgs p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        var scratch = SharedMemory.Allocate1D<double>(LaunchMath.MaxGroupSize);
+        int t = Group.IdxX, g = Group.DimX, ch = Grid.IdxX, count = p.B * p.L;
+        double invCount = 1.0 / (count > 1 ? count : 1);
+        double sum = 0;
+        for (int e = t; e < count; e += g) sum += TS.ToDouble(x[Index(e, ch, p)]);
+        double mu = GroupReduce.Sum(scratch, sum) * invCount;
+        double sq = 0;
+        for (int e = t; e < count; e += g)
+        {
+            double d = TS.ToDouble(x[Index(e, ch, p)]) - mu;
+            sq += d * d;
+        }
+        double variance0 = GroupReduce.Sum(scratch, sq) * invCount;
+        T muT = TS.FromDouble(mu), varT = TS.FromDouble(variance0);
+        T istd = T.One / T.Sqrt(varT + TS.FromDouble(p.Eps));
+        T sc = p.HasGamma != 0 ? gamma[ch] * istd : istd;
+        T meanScale = muT * sc;
+        T sh = p.HasBeta != 0 ? beta[ch] - meanScale : -meanScale;
+        if (t == 0)
+        {
+            mean[ch] = muT;
+            variance[ch] = varT;
+            invStd[ch] = istd;
+            scale[ch] = sc;
+            shift[ch] = sh;
+        }
+        int outL = p.L / p.Group, outputs = p.B * outL;
+        T invGroup = T.One / TS.FromInt(p.Group);
+        for (int e = t; e < outputs; e += g)
+        {
+            int b = e / outL, j = e - b * outL, row = b * p.C + ch, first = row * p.L + j * p.Group;
+            T acc = T.Zero;
+            for (int k = 0; k < p.Group; k++) acc += T.Max(x[first + k] * sc + sh, T.Zero);
+            y[row * outL + j] = p.Group == 1 ? acc : acc * invGroup;
+        }
     }
 
     [KernelEntry]

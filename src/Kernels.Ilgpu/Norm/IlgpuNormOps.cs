@@ -62,6 +62,14 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
         else AffineReluTyped<double, F64>(x, scale, shift, group, y);
     }
 
+    public void BatchNormReluForward(Tensor x, Tensor? gamma, Tensor? beta, double eps, int group, Tensor y,
+        Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift)
+    {
+        backend.RequireFloat("BatchNormRelu", x.DType);
+        if (x.DType == DType.Float32) BatchNormReluForwardTyped<float, F32>(x, gamma, beta, eps, group, y, mean, variance, invStd, scale, shift);
+        else BatchNormReluForwardTyped<double, F64>(x, gamma, beta, eps, group, y, mean, variance, invStd, scale, shift);
+    }
+
     public void BatchNormReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
         Tensor gradX, Tensor? gradGamma, Tensor? gradBeta)
     {
@@ -259,5 +267,23 @@ internal sealed class IlgpuNormOps(IlgpuBackend backend) : INormOps
             BatchNormKernels.ReluBackward<T, TS>);
         kernel(backend.Stream, Rows(p.C), View<T>(x, op), View<T>(mean, op), View<T>(invStd, op), View<T>(scale, op), View<T>(shift, op),
             View<T>(gradY, op), View<T>(gradX, op), Optional<T>(gradGamma, mean, op), Optional<T>(gradBeta, mean, op), p);
+    }
+
+    private void BatchNormReluForwardTyped<T, TS>(Tensor x, Tensor? gamma, Tensor? beta, double eps, int group, Tensor y,
+        Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        const string op = "BatchNormRelu";
+        var p = GroupedChannels(x, group, op);
+        if (p.C == 0) return;
+        if (p.L == 0) p.L = 1;
+        p.HasGamma = gamma is null ? 0 : 1;
+        p.HasBeta = beta is null ? 0 : 1;
+        p.Eps = eps;
+        var kernel = backend.Kernels.Explicit<Action<AcceleratorStream, KernelConfig, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, ChannelArgs>>(
+            BatchNormKernels.MomentsAffineRelu<T, TS>);
+        kernel(backend.Stream, Rows(p.C), View<T>(x, op), Optional<T>(gamma, mean, op), Optional<T>(beta, mean, op), View<T>(y, op), View<T>(mean, op),
+            View<T>(variance, op), View<T>(invStd, op), View<T>(scale, op), View<T>(shift, op), p);
     }
 }

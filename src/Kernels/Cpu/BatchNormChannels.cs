@@ -217,6 +217,7 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         bool stream = group == 1 && StreamingStores.Pays<T>((long)b * c * l);
         CpuParallel.For(b * c, l, (s, e) =>
         {
+            var relu = group > 1 && group % Vector<T>.Count != 0 ? new T[l] : [];
             for (int job = s; job < e; job++)
             {
                 int ch = job % c;
@@ -228,7 +229,79 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
                 }
                 else
                 {
-                    MeanGroupsRow(xr, sc[so + ch], sh[ho + ch], group, ys.AsSpan(yo + job * outL, outL));
+                    MeanGroupsRow(xr, sc[so + ch], sh[ho + ch], group, ys.AsSpan(yo + job * outL, outL), relu);
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Training forward of the fused batch norm + ReLU, channel by channel (channels split across cores):
+    /// the statistics of <see cref="Moments"/>, the coefficients invStd = 1/√(var + ε), scale = γ·invStd,
+    /// shift = β − μ·scale (each rounded to T as the composed tensor ops round them; γ = 1, β = 0 when
+    /// absent), then <see cref="AffineRelu"/> on that channel's rows, which the statistics pass has just
+    /// brought into cache: x is read from memory once instead of twice. Dense (B, C) input runs the three
+    /// steps one after the other. Deterministic.
+    /// </summary>
+    public static void MomentsAffineRelu(Tensor x, Tensor? gamma, Tensor? beta, double eps, int group, Tensor y,
+        Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift)
+    {
+        const string op = "BatchNormRelu";
+        var (xs, xo, b, c, l) = View(x, op);
+        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var ms = CpuTensor.Array<T>(mean, op);
+        var vs = CpuTensor.Array<T>(variance, op);
+        var iv = CpuTensor.Array<T>(invStd, op);
+        var sc = CpuTensor.Array<T>(scale, op);
+        var sh = CpuTensor.Array<T>(shift, op);
+        T[]? gam = gamma is null ? null : CpuTensor.Array<T>(gamma, op);
+        T[]? bet = beta is null ? null : CpuTensor.Array<T>(beta, op);
+        int mo = mean.Offset, vo = variance.Offset, io = invStd.Offset, so = scale.Offset, ho = shift.Offset;
+        int go = gamma?.Offset ?? 0, bo = beta?.Offset ?? 0;
+        T epsT = T.CreateTruncating(eps);
+        void Coefficients(int ch)
+        {
+            T mu = ms[mo + ch];
+            T istd = T.One / T.Sqrt(vs[vo + ch] + epsT);
+            T scl = gam is null ? istd : gam[go + ch] * istd;
+            T meanScale = mu * scl;
+            iv[io + ch] = istd;
+            sc[so + ch] = scl;
+            sh[ho + ch] = bet is null ? -meanScale : bet[bo + ch] - meanScale;
+        }
+        if (l <= 1)
+        {
+            Moments(x, mean, variance);
+            for (int ch = 0; ch < c; ch++) Coefficients(ch);
+            AffineRelu(x, scale, shift, group, y);
+            return;
+        }
+        var ys = CpuTensor.Array<T>(y, op);
+        int yo = y.Offset, outL = l / group;
+        double count = (double)b * l;
+        bool stream = group == 1 && StreamingStores.Pays<T>((long)b * c * l);
+        CpuParallel.For(c, 3L * b * l, (s, e) =>
+        {
+            var relu = group > 1 && group % Vector<T>.Count != 0 ? new T[l] : [];
+            for (int ch = s; ch < e; ch++)
+            {
+                double shiftD = double.CreateTruncating(xs[xo + ch * l]);
+                var s1 = Vector<double>.Zero;
+                var s2 = Vector<double>.Zero;
+                double t1 = 0, t2 = 0;
+                for (int i = 0; i < b; i++) ShiftedSums(xs.AsSpan(xo + (i * c + ch) * l, l), shiftD, ref s1, ref s2, ref t1, ref t2);
+                double m1 = (Vector.Sum(s1) + t1) / count, m2 = (Vector.Sum(s2) + t2) / count;
+                ms[mo + ch] = T.CreateTruncating(shiftD + m1);
+                vs[vo + ch] = T.CreateTruncating(Math.Max(m2 - m1 * m1, 0));
+                Coefficients(ch);
+                T scl = sc[so + ch], sft = sh[ho + ch];
+                for (int i = 0; i < b; i++)
+                {
+                    int row = i * c + ch;
+                    var xr = xs.AsSpan(xo + row * l, l);
+                    if (group > 1) MeanGroupsRow(xr, scl, sft, group, ys.AsSpan(yo + row * outL, outL), relu);
+                    else if (stream) StreamingStores.Map(xr, ys.AsSpan(yo + row * l, l), new AffineReluMap(scl, sft));
+                    else AffineReluRow(xr, scl, sft, ys.AsSpan(yo + row * l, l));
                 }
             }
         });
@@ -237,10 +310,10 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
     /// <summary>
     /// Backward of <see cref="AffineRelu"/> after batch norm (x the batch norm's input, normalised with
     /// mean/invStd; scale = γ·invStd, shift = β − μ·scale as in the forward). Per channel (channels split
-    /// across cores): the ReLU mask is recomputed from x (z &gt; 0 with the forward's rounding), the masked
-    /// gradient gm = g (group = 1) or g[…, l/group]/group (the mean's backward) is formed row by row in
-    /// L1, and the batch-norm backward of <see cref="Backward"/> runs on gm: Σgm and Σgm·x̂ (row sums in
-    /// T, accumulated across rows in float64), then training gx = scale·(gm − mean(gm) − x̂·mean(gm·x̂)),
+    /// across cores, two single-pass vector loops per row): the ReLU mask is recomputed from x (z &gt; 0 with
+    /// the forward's rounding), the masked gradient gm = g (group = 1) or g[…, l/group]/group (the mean's
+    /// backward), and the batch-norm backward of <see cref="Backward"/> runs on gm: Σgm and Σgm·x̂ (row
+    /// sums in T, accumulated across rows in float64), then training gx = scale·(gm − mean(gm) − x̂·mean(gm·x̂)),
     /// eval gx = scale·gm. gradGamma += Σgm·x̂, gradBeta += Σgm. gx is fully written. Deterministic.
     /// </summary>
     public static void ReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
@@ -262,51 +335,137 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         T invGroup = T.One / T.CreateTruncating(Math.Max(group, 1));
         double invCount = 1.0 / Math.Max((long)b * l, 1);
         bool sums = training || dg is not null || db is not null;
+        // Groups that are not a multiple of the vector width (e.g. ParticleNet-Lite's k = 7) have the
+        // row's gradient expanded to g[l/group]/group in L1 first and then take the group = 1 path.
+        bool expand = group > 1 && group % Vector<T>.Count != 0;
+        // gx larger than the cache is computed row by row into L1 and streamed out (no read-for-ownership).
+        bool stream = StreamingStores.Pays<T>((long)b * c * l);
         CpuParallel.For(c, 4L * b * l, (s, e) =>
         {
-            var gm = new T[l];
-            var xhat = new T[l];
+            var expanded = expand ? new T[l] : null;
+            var staging = stream ? new T[l] : null;
             for (int ch = s; ch < e; ch++)
             {
-                T mu = ms[mo + ch], istd = inv[io + ch], sc = scs[sco + ch], sh = shs[sho + ch];
+                var k = new ReluBackwardRow(ms[mo + ch], inv[io + ch], scs[sco + ch], shs[sho + ch], group, invGroup);
                 double sumG = 0, sumGX = 0;
                 if (sums)
                 {
                     for (int i = 0; i < b; i++)
                     {
                         int row = i * c + ch;
-                        var xr = xs.AsSpan(xo + row * l, l);
-                        MaskedGradient(xr, gys.AsSpan(gyo + row * outL, outL), sc, sh, group, invGroup, gm);
-                        TensorPrimitives.Subtract(xr, mu, xhat);
-                        TensorPrimitives.Multiply(xhat, istd, xhat);
-                        sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gm));
-                        sumGX += double.CreateTruncating(TensorPrimitives.Dot<T>(gm, xhat));
+                        var (rowG, rowGX) = k.Sums(xs.AsSpan(xo + row * l, l), RowGradient(gys.AsSpan(gyo + row * outL, outL), group, invGroup, expanded));
+                        sumG += double.CreateTruncating(rowG);
+                        sumGX += double.CreateTruncating(rowGX);
                     }
                 }
                 T meanG = T.CreateTruncating(sumG * invCount), meanGX = T.CreateTruncating(sumGX * invCount);
                 for (int i = 0; i < b; i++)
                 {
                     int row = i * c + ch;
-                    var xr = xs.AsSpan(xo + row * l, l);
                     var outR = gxs.AsSpan(gxo + row * l, l);
-                    MaskedGradient(xr, gys.AsSpan(gyo + row * outL, outL), sc, sh, group, invGroup, gm);
-                    if (training)
-                    {
-                        TensorPrimitives.Subtract(xr, mu, xhat);
-                        TensorPrimitives.Multiply(xhat, istd, xhat);
-                        TensorPrimitives.MultiplyAdd<T>(xhat, -meanGX, gm, outR);
-                        TensorPrimitives.Subtract(outR, meanG, outR);
-                        TensorPrimitives.Multiply(outR, sc, outR);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Multiply(gm, sc, outR);
-                    }
+                    k.Gradient(xs.AsSpan(xo + row * l, l), RowGradient(gys.AsSpan(gyo + row * outL, outL), group, invGroup, expanded),
+                        training, meanG, meanGX, staging ?? outR);
+                    if (staging is not null) StreamingStores.Copy<T>(staging, outR);
                 }
                 if (dg is not null) dg[dgo + ch] += T.CreateTruncating(sumGX);
                 if (db is not null) db[dbo + ch] += T.CreateTruncating(sumG);
             }
         });
+    }
+
+    /// <summary>The row's incoming gradient: as is, or expanded to g[l/group]·(1/group) into <paramref name="expanded"/> when given.</summary>
+    private static ReadOnlySpan<T> RowGradient(ReadOnlySpan<T> g, int group, T invGroup, T[]? expanded)
+    {
+        if (expanded is null) return g;
+        for (int j = 0; j < g.Length; j++) expanded.AsSpan(j * group, group).Fill(g[j] * invGroup);
+        return expanded;
+    }
+
+    /// <summary>
+    /// One channel's rows of the fused backward, each a single vector loop over x (and g): the ReLU mask
+    /// z = x·scale + shift &gt; 0 (the forward's rounding), gm = mask ? g : 0 with g read per element
+    /// (group 1, or an expanded row) or broadcast per group (group a multiple of the vector width),
+    /// x̂ = (x − μ)·invStd.
+    /// </summary>
+    private readonly struct ReluBackwardRow(T mu, T istd, T scale, T shift, int group, T invGroup)
+    {
+        private readonly Vector<T> _mu = new(mu), _istd = new(istd), _scale = new(scale), _shift = new(shift);
+        private readonly int _group = group % Vector<T>.Count == 0 ? group : 1;
+
+        /// <summary>(Σ gm, Σ gm·x̂) over one row, summed in T.</summary>
+        public (T SumG, T SumGX) Sums(ReadOnlySpan<T> x, ReadOnlySpan<T> g)
+        {
+            var accG = Vector<T>.Zero;
+            var accGX = Vector<T>.Zero;
+            int lanes = Vector<T>.Count, i = 0;
+            if (_group == 1)
+            {
+                for (; i <= x.Length - lanes; i += lanes)
+                {
+                    var xv = new Vector<T>(x[i..]);
+                    var gm = Vector.ConditionalSelect(Vector.GreaterThan(xv * _scale + _shift, Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero);
+                    accG += gm;
+                    accGX += gm * ((xv - _mu) * _istd);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < g.Length; j++)
+                {
+                    var gv = new Vector<T>(g[j] * invGroup);
+                    for (int end = i + _group; i < end; i += lanes)
+                    {
+                        var xv = new Vector<T>(x[i..]);
+                        var gm = Vector.ConditionalSelect(Vector.GreaterThan(xv * _scale + _shift, Vector<T>.Zero), gv, Vector<T>.Zero);
+                        accG += gm;
+                        accGX += gm * ((xv - _mu) * _istd);
+                    }
+                }
+            }
+            T sumG = Vector.Sum(accG), sumGX = Vector.Sum(accGX);
+            for (; i < x.Length; i++)
+            {
+                T gm = x[i] * scale + shift > T.Zero ? g[i] : T.Zero;
+                sumG += gm;
+                sumGX += gm * ((x[i] - mu) * istd);
+            }
+            return (sumG, sumGX);
+        }
+
+        /// <summary>training: gx = scale·(gm − x̂·meanGX − meanG) (as <see cref="Backward"/>); eval: gx = scale·gm. gx may alias x.</summary>
+        public void Gradient(ReadOnlySpan<T> x, ReadOnlySpan<T> g, bool training, T meanG, T meanGX, Span<T> gx)
+        {
+            var mg = new Vector<T>(meanG);
+            var nmgx = new Vector<T>(-meanGX);
+            int lanes = Vector<T>.Count, i = 0;
+            if (_group == 1)
+            {
+                for (; i <= x.Length - lanes; i += lanes)
+                {
+                    var xv = new Vector<T>(x[i..]);
+                    var gm = Vector.ConditionalSelect(Vector.GreaterThan(xv * _scale + _shift, Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero);
+                    (training ? ((xv - _mu) * _istd * nmgx + gm - mg) * _scale : gm * _scale).CopyTo(gx[i..]);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < g.Length; j++)
+                {
+                    var gv = new Vector<T>(g[j] * invGroup);
+                    for (int end = i + _group; i < end; i += lanes)
+                    {
+                        var xv = new Vector<T>(x[i..]);
+                        var gm = Vector.ConditionalSelect(Vector.GreaterThan(xv * _scale + _shift, Vector<T>.Zero), gv, Vector<T>.Zero);
+                        (training ? ((xv - _mu) * _istd * nmgx + gm - mg) * _scale : gm * _scale).CopyTo(gx[i..]);
+                    }
+                }
+            }
+            for (; i < x.Length; i++)
+            {
+                T gm = x[i] * scale + shift > T.Zero ? g[i] : T.Zero;
+                gx[i] = training ? ((x[i] - mu) * istd * -meanGX + gm - meanG) * scale : gm * scale;
+            }
+        }
     }
 
     /// <summary>y = max(x·scale + shift, 0) for one row with per-row scalars (vectorised).</summary>
@@ -330,7 +489,7 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>y[j] = mean over x[j·group .. (j+1)·group) of max(x·scale + shift, 0).</summary>
-    private static void MeanGroupsRow(ReadOnlySpan<T> x, T scale, T shift, int group, Span<T> y)
+    private static void MeanGroupsRow(ReadOnlySpan<T> x, T scale, T shift, int group, Span<T> y, Span<T> relu)
     {
         T invGroup = T.One / T.CreateTruncating(group);
         int lanes = Vector<T>.Count;
@@ -347,44 +506,15 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
             }
             return;
         }
+        // Other group sizes (ParticleNet-Lite's k = 7): the row's ReLU outputs in L1 (vectorised), then
+        // each group summed in order.
+        AffineReluRow(x, scale, shift, relu);
         for (int j = 0; j < y.Length; j++)
         {
             T acc = T.Zero;
-            for (int k = j * group; k < (j + 1) * group; k++) acc += T.Max(x[k] * scale + shift, T.Zero);
+            foreach (var v in relu.Slice(j * group, group)) acc += v;
             y[j] = acc * invGroup;
         }
-    }
-
-    /// <summary>gm = (x·scale + shift &gt; 0) ? g : 0, g = gradY (group = 1) or gradY[l/group]·(1/group).</summary>
-    private static void MaskedGradient(ReadOnlySpan<T> x, ReadOnlySpan<T> gradY, T scale, T shift, int group, T invGroup, Span<T> gm)
-    {
-        var sv = new Vector<T>(scale);
-        var hv = new Vector<T>(shift);
-        int lanes = Vector<T>.Count, i = 0;
-        if (group == 1)
-        {
-            for (; i <= x.Length - lanes; i += lanes)
-            {
-                var z = new Vector<T>(x[i..]) * sv + hv;
-                Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), new Vector<T>(gradY[i..]), Vector<T>.Zero).CopyTo(gm[i..]);
-            }
-            for (; i < x.Length; i++) gm[i] = x[i] * scale + shift > T.Zero ? gradY[i] : T.Zero;
-            return;
-        }
-        if (group % lanes == 0)
-        {
-            for (int j = 0; j < gradY.Length; j++)
-            {
-                var gv = new Vector<T>(gradY[j] * invGroup);
-                for (int k = j * group; k < (j + 1) * group; k += lanes)
-                {
-                    var z = new Vector<T>(x[k..]) * sv + hv;
-                    Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), gv, Vector<T>.Zero).CopyTo(gm[k..]);
-                }
-            }
-            return;
-        }
-        for (; i < x.Length; i++) gm[i] = x[i] * scale + shift > T.Zero ? gradY[i / group] * invGroup : T.Zero;
     }
 
     /// <summary>The group = 1 forward as a streaming map: max(x·scale + shift, 0).</summary>

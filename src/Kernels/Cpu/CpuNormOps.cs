@@ -41,6 +41,11 @@ internal sealed class CpuNormOps : INormOps
     public void ChannelAffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y) => Dispatch("BatchNormRelu", x.DType,
         () => BatchNormChannels<float>.AffineRelu(x, scale, shift, group, y), () => BatchNormChannels<double>.AffineRelu(x, scale, shift, group, y));
 
+    public void BatchNormReluForward(Tensor x, Tensor? gamma, Tensor? beta, double eps, int group, Tensor y,
+        Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift) => Dispatch("BatchNormRelu", x.DType,
+        () => BatchNormChannels<float>.MomentsAffineRelu(x, gamma, beta, eps, group, y, mean, variance, invStd, scale, shift),
+        () => BatchNormChannels<double>.MomentsAffineRelu(x, gamma, beta, eps, group, y, mean, variance, invStd, scale, shift));
+
     public void BatchNormReluBackward(Tensor x, Tensor mean, Tensor invStd, Tensor scale, Tensor shift, Tensor gradY, int group, bool training,
         Tensor gradX, Tensor? gradGamma, Tensor? gradBeta) => Dispatch("BatchNormReluBackward", x.DType,
         () => BatchNormChannels<float>.ReluBackward(x, mean, invStd, scale, shift, gradY, group, training, gradX, gradGamma, gradBeta),
