@@ -45,7 +45,7 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             return;
         }
         ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (2 * g.D + 8), () => new ForwardWorkspace(g),
-            (w, bh) => w.Run(q, k, v, bh, scaleT, outs, outO, lses, lseO));
+            (w, bh, nextBh) => w.Run(q, k, v, bh, nextBh, scaleT, outs, outO, lses, lseO));
     }
 
     public static void Backward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? mask, double scale, AttentionDropout dropout,
@@ -60,7 +60,7 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             SingleQueryBackward(g, q, k, v, (float)scale, grads);
             return;
         }
-        ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), () => new BackwardWorkspace(g), (w, bh) =>
+        ForEachHead(g.B * g.H, (long)g.Nq * g.Nk * (4 * g.D + 8), () => new BackwardWorkspace(g), (w, bh, _) =>
         {
             w.PackKeys(k, v, bh, bh / g.H);
             w.ClearKeyGradients();
@@ -70,17 +70,19 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         });
     }
 
-    // Runs body(workspace, item) for item ∈ [0, count): runs of `chunk` consecutive items are claimed from a
-    // shared counter by one worker per core (each with its own workspace), inline when the work is small.
-    // Small items (class attention) take several per claim, so the workers do not contend on the counter.
-    private static void ForEachHead<TW>(int count, long workPerItem, Func<TW> workspace, Action<TW, int> body, int chunk = 1) where TW : IDisposable
+    // Runs body(workspace, item, successor) for item ∈ [0, count): runs of `chunk` consecutive items are
+    // claimed from a shared counter by one worker per core (each with its own workspace), inline when the
+    // work is small. Small items (class attention) take several per claim, so the workers do not contend on
+    // the counter. A worker claims its next run before working through the current one, so body learns the
+    // item it will do next (successor, −1 if none) and can prefetch that item's inputs.
+    private static void ForEachHead<TW>(int count, long workPerItem, Func<TW> workspace, Action<TW, int, int> body, int chunk = 1) where TW : IDisposable
     {
         if (count <= 0) return;
         int workers = (int)Math.Min(Math.Min(CpuParallel.Threads, count), Math.Max(1, count * Math.Max(workPerItem, 1) / (1 << 15)));
         if (workers <= 1)
         {
             using var w = workspace();
-            for (int i = 0; i < count; i++) body(w, i);
+            for (int i = 0; i < count; i++) body(w, i, i + 1 < count ? i + 1 : -1);
             return;
         }
         chunk = Math.Clamp(chunk, 1, Math.Max(1, count / (4 * workers)));
@@ -88,8 +90,13 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         Parallel.For(0, workers, _ =>
         {
             using var w = workspace();
-            for (int c = Interlocked.Increment(ref next); c * chunk < count; c = Interlocked.Increment(ref next))
-                for (int i = c * chunk, end = Math.Min(count, i + chunk); i < end; i++) body(w, i);
+            for (int c = Interlocked.Increment(ref next); c * chunk < count;)
+            {
+                int after = Interlocked.Increment(ref next);
+                int end = Math.Min(count, c * chunk + chunk), successor = after * chunk < count ? after * chunk : -1;
+                for (int i = c * chunk; i < end; i++) body(w, i, i + 1 < end ? i + 1 : successor);
+                c = after;
+            }
         });
     }
 
@@ -461,6 +468,31 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             sum += e;
         }
         return Vector512.Sum(sum);
+    }
+
+    // row[0..length) = exp(row − shift) in place, two vectors per step (independent exp chains); returns the
+    // sum. length is a multiple of L; as ExpShifted (the forward's tile rows, read through a pointer).
+    private static T ExpShifted(T* row, int length, T shift)
+    {
+        int lanes = Lanes, j = 0;
+        var s = Vector512.Create(shift);
+        Vector512<T> sum0 = Vector512<T>.Zero, sum1 = Vector512<T>.Zero;
+        for (; j + 2 * lanes <= length; j += 2 * lanes)
+        {
+            var e0 = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j) - s);
+            var e1 = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j + lanes) - s);
+            e0.Store(row + j);
+            e1.Store(row + j + lanes);
+            sum0 += e0;
+            sum1 += e1;
+        }
+        if (j < length)
+        {
+            var e = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j) - s);
+            e.Store(row + j);
+            sum0 += e;
+        }
+        return Vector512.Sum(sum0 + sum1);
     }
 
     // ds = p ⊙ (ds − delta) in place.

@@ -19,7 +19,7 @@ internal static unsafe partial class FlashAttention<T>
         var va = CpuTensor.Array<T>(v, g.Op);
         var oa = CpuTensor.Array<T>(output, g.Op);
         var la = CpuTensor.Array<T>(lse, g.Op);
-        ForEachHead(g.B * g.H, (long)g.Nk * 64, () => new ScoreRow(g.KeyStride), (w, bh) =>
+        ForEachHead(g.B * g.H, (long)g.Nk * 64, () => new ScoreRow(g.KeyStride), (w, bh, _) =>
         {
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = oa, lp = la, sp = w.Scores)
                 SingleQueryKernel.Forward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
@@ -33,7 +33,7 @@ internal static unsafe partial class FlashAttention<T>
         var qa = CpuTensor.Array<T>(q, g.Op);
         var ka = CpuTensor.Array<T>(k, g.Op);
         var va = CpuTensor.Array<T>(v, g.Op);
-        ForEachHead(g.B * g.H, (long)g.Nk * 128, () => new ScoreRow(0), (_, bh) =>
+        ForEachHead(g.B * g.H, (long)g.Nk * 128, () => new ScoreRow(0), (_, bh, _) =>
         {
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = gr.Out, lp = gr.Lse, gop = gr.GradOut,
                    gqp = gr.GradQ, gkp = gr.GradK, gvp = gr.GradV, gbp = gr.GradBias)
