@@ -33,16 +33,15 @@ internal sealed class EdgeConvProjectFunction : Function
                 using var wsT = _wSelf.Transpose(0, 1);
                 using var wnT = _wNeighbor.Transpose(0, 1);
                 dx = TensorOps.MatMul(wsT, gs);
-                using var fromNeighbor = TensorOps.MatMul(wnT, gt);
-                TensorOps.AddInPlace(dx, fromNeighbor);
+                using var wnT3 = wnT.Unsqueeze(0);
+                using var wnTb = wnT3.Expand(new Shape(gt.Shape[0], wnT.Shape[0], wnT.Shape[1]));
+                TensorOps.MatMulAccumulate(wnTb, gt, dx); // dx += W_bᵀ·g_t, no temporary
             }
             if (needs[1])
             {
                 using var xT = _x.Transpose(1, 2);
-                using var perJetSelf = TensorOps.MatMul(gs, xT);
-                using var perJetNeighbor = TensorOps.MatMul(gt, xT);
-                using var dwa = TensorOps.Sum(perJetSelf, 0);
-                using var dwt = TensorOps.Sum(perJetNeighbor, 0);
+                using var dwa = TensorOps.MatMulBatchSum(gs, xT);
+                using var dwt = TensorOps.MatMulBatchSum(gt, xT);
                 using var dwb = TensorOps.Sub(dwt, dwa);
                 dw = TensorOps.Concat([dwa, dwb], 1);
             }
