@@ -140,8 +140,10 @@ internal static unsafe class MaskedSoftmaxAvx512
         int active = 0, runEnd = job.S;
         for (int r = job.S; r < job.E; r++)
         {
-            if (r > job.S)
-                previous = StoreRow<TVectors, TStream>(output, job.Y + (long)(r - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+            if (r > job.S + 1)
+                previous = StoreRow<TVectors, TStream, No>(output, job.Y + (long)(r - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+            else if (r > job.S)   // the worker's first row holds the stream's first (partial) line
+                previous = StoreRow<TVectors, TStream, Yes>(output, job.Y + (long)(r - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
             float* x = job.X + (long)r * n;
             if (r == runEnd)
             {
@@ -173,19 +175,50 @@ internal static unsafe class MaskedSoftmaxAvx512
             float sum = HorizontalSum(SumTree(nv, p0, p1, p2, p3, p4, p5, p6, p7));
             scale = Vector512.Create(1f / MathF.Max(sum, 1e-30f));
         }
-        if (job.E > job.S)
-            previous = StoreRow<TVectors, TStream>(output, job.Y + (long)(job.E - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+        if (job.E > job.S + 1)
+            previous = StoreRow<TVectors, TStream, No>(output, job.Y + (long)(job.E - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
+        else if (job.E > job.S)
+            previous = StoreRow<TVectors, TStream, Yes>(output, job.Y + (long)(job.E - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
         if (TStream.Value) output.Finish(job.Y + (long)job.E * n, previous);
     }
 
     // Stores one row of nv whole vectors e_k · scale; returns its last output vector (the streaming window).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> StoreRow<TVectors, TStream>(Output output, float* y, Vector512<float> previous,
+    private static Vector512<float> StoreRow<TVectors, TStream, TFirst>(Output output, float* y, Vector512<float> previous,
         Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3,
         Vector512<float> e4, Vector512<float> e5, Vector512<float> e6, Vector512<float> e7, Vector512<float> scale)
-        where TVectors : struct, IConstant where TStream : struct, IFlag
+        where TVectors : struct, IConstant where TStream : struct, IFlag where TFirst : struct, IFlag
     {
         int nv = TVectors.Value;
+        if (TStream.Value && !TFirst.Value)
+        {
+            // Past the stream's first vector: every store is one permute and one aligned line, no checks.
+            float* line = y - output.Lead;
+            var a = e0 * scale;
+            output.PutAligned(previous, a, line);
+            if (nv == 1) return a;
+            var b = e1 * scale;
+            output.PutAligned(a, b, line + L);
+            if (nv == 2) return b;
+            a = e2 * scale;
+            output.PutAligned(b, a, line + 2 * L);
+            if (nv == 3) return a;
+            b = e3 * scale;
+            output.PutAligned(a, b, line + 3 * L);
+            if (nv == 4) return b;
+            a = e4 * scale;
+            output.PutAligned(b, a, line + 4 * L);
+            if (nv == 5) return a;
+            b = e5 * scale;
+            output.PutAligned(a, b, line + 5 * L);
+            if (nv == 6) return b;
+            a = e6 * scale;
+            output.PutAligned(b, a, line + 6 * L);
+            if (nv == 7) return a;
+            b = e7 * scale;
+            output.PutAligned(a, b, line + 7 * L);
+            return b;
+        }
         var tail = Vector512<float>.Zero;   // unused: whole vectors only
         var o = e0 * scale;
         output.Put<TStream>(previous, o, 0, nv, false, tail, y);
@@ -663,6 +696,17 @@ internal static unsafe class MaskedSoftmaxAvx512
             else if (dst != _start) Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(dst - _d);
             else Avx512F.MaskStore(dst, FirstLanes(L - _d), v);
         }
+
+        /// <summary>
+        /// Streaming, any vector after the stream's first (y + k·16 > start): one aligned non-temporal store of
+        /// the line v completes, at line = y + k·16 − d (for d = 0 the join takes all of v).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void PutAligned(Vector512<float> previous, Vector512<float> v, float* line) =>
+            Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(line);
+
+        /// <summary>Floats from the start of y's cache line to y, for any row of the stream (rows are whole vectors).</summary>
+        public int Lead => _d;
 
         /// <summary>Streaming: writes the last partial line (the stream ends at end, last vector previous) and orders the non-temporal stores.</summary>
         public void Finish(float* end, Vector512<float> previous)
