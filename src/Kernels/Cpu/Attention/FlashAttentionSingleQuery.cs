@@ -19,12 +19,15 @@ internal static unsafe partial class FlashAttention<T>
         var va = CpuTensor.Array<T>(v, g.Op);
         var oa = CpuTensor.Array<T>(output, g.Op);
         var la = CpuTensor.Array<T>(lse, g.Op);
-        ForEachHead(g.B * g.H, (long)g.Nk * 64, () => new ScoreRow(g.KeyStride), (w, bh, _) =>
+        ForEachHead(g.B * g.H, (long)g.Nk * 64, () => new ScoreRow(g.KeyStride), (w, bh, nextBh) =>
         {
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = oa, lp = la, sp = w.Scores)
+            {
+                PrefetchHead(g, (float*)(kp + k.Offset), (float*)(vp + v.Offset), nextBh);
                 SingleQueryKernel.Forward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
                     bp is null ? null : (float*)(bp + g.BiasOffset), mp is null ? null : (float*)(mp + g.MaskOffset), scale,
                     (float*)(op + output.Offset), (float*)(lp + lse.Offset), bh, (float*)sp);
+            }
         }, chunk: g.H);
     }
 
@@ -33,16 +36,34 @@ internal static unsafe partial class FlashAttention<T>
         var qa = CpuTensor.Array<T>(q, g.Op);
         var ka = CpuTensor.Array<T>(k, g.Op);
         var va = CpuTensor.Array<T>(v, g.Op);
-        ForEachHead(g.B * g.H, (long)g.Nk * 128, () => new ScoreRow(0), (_, bh, _) =>
+        ForEachHead(g.B * g.H, (long)g.Nk * 128, () => new ScoreRow(0), (_, bh, nextBh) =>
         {
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = gr.Out, lp = gr.Lse, gop = gr.GradOut,
                    gqp = gr.GradQ, gkp = gr.GradK, gvp = gr.GradV, gbp = gr.GradBias)
+            {
+                PrefetchHead(g, (float*)(kp + k.Offset), (float*)(vp + v.Offset), nextBh);
                 SingleQueryKernel.Backward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
                     bp is null ? null : (float*)(bp + g.BiasOffset), mp is null ? null : (float*)(mp + g.MaskOffset), scale,
                     (float*)(op + gr.OutOffset), (float*)(lp + gr.LseOffset), (float*)(gop + gr.GradOutOffset),
                     (float*)(gqp + gr.GradQOffset), (float*)(gkp + gr.GradKOffset), (float*)(gvp + gr.GradVOffset),
                     gbp is null ? null : (float*)(gbp + gr.GradBiasOffset), bh);
+            }
         }, chunk: g.H);
+    }
+
+    // Prefetches into L2 the k and v rows (one cache line each for D = 16) of the keys head nextBh looks at
+    // (up to its jet's last valid key), while the current head is worked on: the k/v streams skip the padded
+    // keys, so they restart at every head.
+    private static void PrefetchHead(Geometry g, float* k, float* v, int nextBh)
+    {
+        if (nextBh < 0) return;
+        int n = Math.Min((g.LastValid[nextBh / g.H] + 15) / 16 * 16, g.Nk);
+        byte* kb = (byte*)(k + (long)nextBh * g.Nk * 16), vb = (byte*)(v + (long)nextBh * g.Nk * 16);
+        for (int j = 0; j < n; j++)
+        {
+            Sse.Prefetch1(kb + j * 64);
+            Sse.Prefetch1(vb + j * 64);
+        }
     }
 
     /// <summary>A pooled row of Nk' scores (one per single-query worker).</summary>
