@@ -114,7 +114,7 @@ public static partial class TensorOps
         using (source2)
         using (var di = Contiguous(index))
         {
-            var y = Tensor.Zeros(backend, source.Shape.With(0, numNodes), source.DType);
+            var y = Tensor.Empty(backend, source.Shape.With(0, numNodes), source.DType);
             using var y2 = y.View(numNodes, f);
             backend.Graph.ScatterAdd(source2, di, y2, deterministic);
             return y;
@@ -136,8 +136,8 @@ public static partial class TensorOps
         using (source2)
         using (var di = Contiguous(index))
         {
-            var y = Tensor.Zeros(backend, source.Shape.With(0, numSegments), source.DType);
-            counts = Tensor.Zeros(backend, new Shape(numSegments), source.DType);
+            var y = Tensor.Empty(backend, source.Shape.With(0, numSegments), source.DType);
+            counts = Tensor.Empty(backend, new Shape(numSegments), source.DType);
             using var y2 = y.View(numSegments, f);
             backend.Graph.SegmentMean(source2, di, y2, counts, deterministic);
             return y;
@@ -165,7 +165,7 @@ public static partial class TensorOps
         using var g2 = dg.View(v, f);
         using var di = Contiguous(index);
         using var dc = counts is null ? null : Contiguous(counts);
-        var gradSource = Tensor.Zeros(backend, gradY.Shape.With(0, e), gradY.DType);
+        var gradSource = Tensor.Empty(backend, gradY.Shape.With(0, e), gradY.DType);
         using var s2 = gradSource.View(e, f);
         backend.Graph.SegmentGather(g2, di, dc, s2);
         return gradSource;

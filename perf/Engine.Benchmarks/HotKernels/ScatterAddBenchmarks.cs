@@ -95,4 +95,28 @@ public class ScatterAddBenchmarks
         using var y = TensorOps.ScatterAdd(_src, _idx, V, deterministic: true);
         return y.Shape[0];
     }
+
+    [Benchmark(Description = "engine: unordered scatter-add")]
+    [BenchmarkCategory("Forward")]
+    public int EngineForwardUnordered()
+    {
+        using var y = TensorOps.ScatterAdd(_src, _idx, V, deterministic: false);
+        return y.Shape[0];
+    }
+
+    [Benchmark(Baseline = true, Description = "libtorch: index_select")]
+    [BenchmarkCategory("Backward")]
+    public long LibtorchBackward()
+    {
+        using var scope = torch.NewDisposeScope();
+        return _tGrad.index_select(0, _tIdx).shape[0];
+    }
+
+    [Benchmark(Description = "engine: segment gather")]
+    [BenchmarkCategory("Backward")]
+    public int EngineBackward()
+    {
+        using var gs = TensorOps.SegmentGather(_grad, _idx, null);
+        return gs.Shape[0];
+    }
 }

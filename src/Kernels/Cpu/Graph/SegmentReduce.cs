@@ -4,26 +4,33 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Hep.Engine;
 
 namespace Hep.Kernels.Cpu.Graph;
 
 /// <summary>
 /// Row scatter-add and segment mean for message passing, and their gather adjoint.
-/// Shapes: source (E, F), index (E) with values in [0, V), y (V, F), counts (V).
+/// Shapes: source (E, F), index (E) with values in [0, V), y (V, F), counts (V). Every output element
+/// is written (outputs may be uninitialised).
 /// Deterministic (sorted / CSR): a stable counting sort of the edge ids by target (serial, O(E + V))
 /// gives each node its edges in edge order; nodes are then split across cores and each output row
-/// is summed in registers (4 SIMD vectors of columns at a time) in that fixed order: bitwise
-/// reproducible for any core count.
-/// Unordered (deterministic = false): no sort; the edges are cut into one contiguous chunk per core,
-/// each core adds its rows into a private V×F partial buffer (core 0 straight into y), and the
-/// partials are summed into y row-parallel. No atomics; the float sums depend on where the chunks
-/// are cut (i.e. on the core count), so results can differ from the sorted order in the last bits.
-/// Backward (SegmentGather): gradSource[e] = gradY[index[e]] (/ counts), edges split across cores.
+/// is summed in registers (4 SIMD vectors of columns at a time) in that fixed order, with the source
+/// rows of the edges 16 positions ahead prefetched (they lie at random places in the source).
+/// Unordered (deterministic = false): no sort; the edges are cut into one contiguous chunk per core, so
+/// the source is read sequentially, and each core adds its rows into a private V×F partial buffer that
+/// it zeroes itself (core 0 straight into y), prefetching the target rows 16 edges ahead; the partials
+/// are then summed into y row-parallel. No atomics; the float sums depend on where the chunks are cut
+/// (i.e. on the core count), so results can differ from the sorted order in the last bits.
+/// Backward (SegmentGather): gradSource[e] = gradY[index[e]] (/ counts), edges split across cores; for
+/// outputs past <see cref="StreamingStores.ThresholdBytes"/> with AVX-512 and F a multiple of the vector
+/// width, the rows are streamed out with aligned non-temporal stores (each vector re-aligned to the
+/// destination's 64-byte boundaries with a two-source permute), so the large output is not read first.
 /// </summary>
-internal static class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int MinEdgesPerWorker = 4096;
+    private const int PrefetchRows = 16;
 
     public static void Reduce(Tensor source, Tensor index, Tensor y, Tensor? counts, bool deterministic, string op)
     {
@@ -49,17 +56,113 @@ internal static class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee75
         var idxArr = CpuTensor.Array<int>(index, op);
         T[]? cs = counts is null ? null : CpuTensor.Array<T>(counts, op);
         int go = gradY.Offset, so = gradSource.Offset, io = index.Offset, co = counts?.Offset ?? 0;
+        bool stream = f > 0 && f % Vector512<T>.Count == 0 && StreamingStores.Pays<T>((long)e * f);
         CpuParallel.For(e, f, (s, end) =>
         {
-            for (int i = s; i < end; i++)
+            fixed (T* pgy = gy, pgs = gs, pcs = cs)
+            fixed (int* pidx = idxArr)
             {
-                int node = idxArr[io + i];
-                var from = gy.AsSpan(go + node * f, f);
-                var to = gs.AsSpan(so + i * f, f);
-                if (cs is null) from.CopyTo(to);
-                else TensorPrimitives.Divide(from, cs[co + node], to);
+                var rows = new GatherRows(pgy + go, pidx + io, pcs is null ? null : pcs + co, f);
+                if (stream) rows.Stream(pgs + so + (long)s * f, s, end);
+                else rows.Copy(pgs + so + (long)s * f, s, end);
             }
         });
+    }
+
+    // Rows of the gather: row i of the output is gradY[index[i]] (/ counts[index[i]]).
+    private readonly struct GatherRows(T* gradY, int* index, T* counts, int f)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Vector512<T> Load(T* row, Vector512<T> divisor, int col) =>
+            counts is null ? Vector512.Load(row + col) : Vector512.Load(row + col) / divisor;
+
+        private Vector512<T> Divisor(int node) => counts is null ? Vector512<T>.One : Vector512.Create(counts[node]);
+
+        // Plain stores (outputs that stay in cache, or widths that are not whole vectors).
+        public void Copy(T* dst, int s, int end)
+        {
+            int lanes = Vector512<T>.Count;
+            for (int i = s; i < end; i++, dst += f)
+            {
+                int node = index[i];
+                T* row = gradY + (long)node * f;
+                var divisor = Divisor(node);
+                int c = 0;
+                for (; c + lanes <= f; c += lanes) Load(row, divisor, c).Store(dst + c);
+                if (counts is null) for (; c < f; c++) dst[c] = row[c];
+                else for (; c < f; c++) dst[c] = row[c] / counts[node];
+            }
+        }
+
+        // Non-temporal stores of the rows s..end into dst (contiguous, any element alignment); f is a
+        // multiple of the vector width. The destination stream's vectors are shifted by m elements so that
+        // every store is 64-byte aligned: the aligned vector before source vector j's position is built
+        // from the previous vector's last lanes − m elements and vector j's first m.
+        public void Stream(T* dst, int s, int end)
+        {
+            int lanes = Vector512<T>.Count, m = (int)(((64 - ((nuint)dst & 63)) & 63) / (nuint)sizeof(T));
+            long n = (long)(end - s) * f;
+            if (m == 0)
+            {
+                for (int i = s; i < end; i++, dst += f)
+                {
+                    T* row = Row(i, end, out var divisor);
+                    for (int c = 0; c < f; c += lanes) Load(row, divisor, c).StoreAlignedNonTemporal(dst + c);
+                }
+                Sse.StoreFence();
+                return;
+            }
+            var shift = Vector512.Create(m) + Vector512<int>.Indices;
+            T* first = dst;
+            Vector512<T> carry = default;
+            for (int i = s; i < end; i++, dst += f)
+            {
+                T* row = Row(i, end, out var divisor);
+                for (int c = 0; c < f; c += lanes)
+                {
+                    var cur = Load(row, divisor, c);
+                    if (i == s && c == 0)
+                    {
+                        for (int k = 0; k < m; k++) first[k] = cur.GetElement(k);
+                    }
+                    else
+                    {
+                        Join(carry, cur, shift).StoreAlignedNonTemporal(dst + c + m - lanes);
+                    }
+                    carry = cur;
+                }
+            }
+            T* tail = first + n - (lanes - m);
+            for (int k = m; k < lanes; k++) tail[k - m] = carry.GetElement(k);
+            Sse.StoreFence();
+        }
+
+        // Row i's source, prefetching the row PrefetchRows edges ahead (gradY rows are random reads).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private T* Row(int i, int end, out Vector512<T> divisor)
+        {
+            if (i + PrefetchRows < end) PrefetchRow(gradY + (long)index[i + PrefetchRows] * f, f);
+            int node = index[i];
+            divisor = Divisor(node);
+            return gradY + (long)node * f;
+        }
+
+        // Lanes shift .. shift + lanes − 1 of the concatenation (a, b).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<T> Join(Vector512<T> a, Vector512<T> b, Vector512<int> shift)
+        {
+            if (sizeof(T) == 4) return Avx512F.PermuteVar16x32x2(a.AsUInt32(), shift.AsUInt32(), b.AsUInt32()).As<uint, T>();
+            var shift64 = Avx512F.ConvertToVector512Int64(shift.GetLower()).AsUInt64();
+            return Avx512F.PermuteVar8x64x2(a.AsUInt64(), shift64, b.AsUInt64()).As<ulong, T>();
+        }
+    }
+
+    // Prefetches the cache lines of one row (at most the first 8).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRow(T* row, int f)
+    {
+        int bytes = Math.Min(f * sizeof(T), 512);
+        for (int b = 0; b < bytes; b += 64) Sse.Prefetch0((byte*)row + b);
     }
 
     private static void Sorted(T[] src, int so, int[] idx, int io, int e, int f, T[] ys, int yo, int v, Tensor? counts, string op)
@@ -81,12 +184,16 @@ internal static class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee75
             long avgWork = (long)f * (1 + e / Math.Max(v, 1));
             CpuParallel.For(v, avgWork, (s, end) =>
             {
-                for (int n = s; n < end; n++)
+                fixed (T* ps = src, py = ys)
+                fixed (int* po = order)
                 {
-                    int first = offsets[n], count = offsets[n + 1] - first;
-                    var dst = ys.AsSpan(yo + n * f, f);
-                    SumRows(src, so, f, order.AsSpan(first, count), dst);
-                    if (mean && count > 1) TensorPrimitives.Divide(dst, T.CreateTruncating(count), dst);
+                    for (int n = s; n < end; n++)
+                    {
+                        int first = offsets[n], last = offsets[n + 1];
+                        T* dst = py + yo + (long)n * f;
+                        SumRows(ps + so, f, po, first, last, e, dst);
+                        if (mean && last - first > 1) Divide(dst, f, T.CreateTruncating(last - first));
+                    }
                 }
             });
             if (counts is not null)
@@ -102,28 +209,60 @@ internal static class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee75
         }
     }
 
+    // dst = Σ_q src[order[q]] for q in [first, last), in that order; 4 vectors of columns held in registers.
+    // The rows PrefetchRows positions ahead in order (possibly the next nodes' edges) are prefetched.
+    private static void SumRows(T* src, int f, int* order, int first, int last, int e, T* dst)
+    {
+        int lanes = Vector512<T>.Count;
+        int col = 0;
+        for (; col + 4 * lanes <= f; col += 4 * lanes)
+        {
+            Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int q = first; q < last; q++)
+            {
+                if (col == 0 && q + PrefetchRows < e) PrefetchRow(src + (long)order[q + PrefetchRows] * f, f);
+                T* row = src + (long)order[q] * f + col;
+                a0 += Vector512.Load(row);
+                a1 += Vector512.Load(row + lanes);
+                a2 += Vector512.Load(row + 2 * lanes);
+                a3 += Vector512.Load(row + 3 * lanes);
+            }
+            a0.Store(dst + col);
+            a1.Store(dst + col + lanes);
+            a2.Store(dst + col + 2 * lanes);
+            a3.Store(dst + col + 3 * lanes);
+        }
+        for (; col + lanes <= f; col += lanes)
+        {
+            Vector512<T> a = default;
+            for (int q = first; q < last; q++) a += Vector512.Load(src + (long)order[q] * f + col);
+            a.Store(dst + col);
+        }
+        for (; col < f; col++)
+        {
+            T a = T.Zero;
+            for (int q = first; q < last; q++) a += src[(long)order[q] * f + col];
+            dst[col] = a;
+        }
+    }
+
     private static void Unordered(T[] src, int so, int[] idx, int io, int e, int f, T[] ys, int yo, int v, Tensor? counts, string op)
     {
         int workers = Math.Max(1, Math.Min(CpuParallel.Threads, e / MinEdgesPerWorker));
-        long yLen = (long)v * f;
-        ys.AsSpan(yo, (int)yLen).Clear();
+        int yLen = v * f;
         var partials = new T[workers - 1][];
         try
         {
-            for (int w = 1; w < workers; w++)
-            {
-                partials[w - 1] = ArrayPool<T>.Shared.Rent((int)yLen);
-                partials[w - 1].AsSpan(0, (int)yLen).Clear();
-            }
+            for (int w = 1; w < workers; w++) partials[w - 1] = CpuArrayPool<T>.Rent(yLen, clear: false);
             Parallel.For(0, workers, w =>
             {
                 int start = (int)((long)e * w / workers), end = (int)((long)e * (w + 1) / workers);
-                T[] dst = w == 0 ? ys : partials[w - 1];
-                int dOff = w == 0 ? yo : 0;
-                for (int i = start; i < end; i++)
+                fixed (T* ps = src, py = w == 0 ? ys : partials[w - 1])
+                fixed (int* pi = idx)
                 {
-                    var row = dst.AsSpan(dOff + idx[io + i] * f, f);
-                    TensorPrimitives.Add(row, src.AsSpan(so + i * f, f), row);
+                    T* dst = w == 0 ? py + yo : py;
+                    new Span<T>(dst, yLen).Clear();
+                    AddEdges(ps + so, pi + io, start, end, f, dst);
                 }
             });
             if (workers > 1)
@@ -139,63 +278,60 @@ internal static class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee75
         {
             foreach (var p in partials)
             {
-                if (p is not null) ArrayPool<T>.Shared.Return(p);
+                if (p is not null) CpuArrayPool<T>.Return(p);
             }
         }
         if (counts is not null)
         {
-            var cs = CpuTensor.Span<T>(counts, op);
-            cs.Clear();
-            for (int i = 0; i < e; i++) cs[idx[io + i]] += T.One;
-            var csArr = cs.ToArray();
-            CpuParallel.For(v, f, (s, end) =>
+            var nodeCounts = ArrayPool<int>.Shared.Rent(Math.Max(v, 1));
+            try
             {
-                for (int n = s; n < end; n++)
+                Array.Clear(nodeCounts, 0, v);
+                for (int i = 0; i < e; i++) nodeCounts[idx[io + i]]++;
+                var cs = CpuTensor.Span<T>(counts, op);
+                for (int n = 0; n < v; n++) cs[n] = T.CreateTruncating(nodeCounts[n]);
+                CpuParallel.For(v, f, (s, end) =>
                 {
-                    if (csArr[n] > T.One)
+                    fixed (T* py = ys)
                     {
-                        var dst = ys.AsSpan(yo + n * f, f);
-                        TensorPrimitives.Divide(dst, csArr[n], dst);
+                        for (int n = s; n < end; n++)
+                        {
+                            if (nodeCounts[n] > 1) Divide(py + yo + (long)n * f, f, T.CreateTruncating(nodeCounts[n]));
+                        }
                     }
-                }
-            });
+                });
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(nodeCounts);
+            }
         }
     }
 
-    // dst = Σ_r src[rows[r] · f + so .. + f] in the order of rows; 4 vectors of columns held in registers.
-    private static void SumRows(T[] src, int so, int f, ReadOnlySpan<int> rows, Span<T> dst)
+    // y[index[i]] += src[i] for the edges i in [start, end), in order (source rows read sequentially); the
+    // target rows PrefetchRows edges ahead are prefetched (random rows of y).
+    private static void AddEdges(T* src, int* index, int start, int end, int f, T* y)
     {
-        int lanes = Vector512<T>.Count;
-        ref T s0 = ref MemoryMarshal.GetArrayDataReference(src);
-        ref T d0 = ref MemoryMarshal.GetReference(dst);
-        int col = 0;
-        for (; col + 4 * lanes <= f; col += 4 * lanes)
+        for (int i = start; i < end; i++)
         {
-            Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
-            foreach (int r in rows)
-            {
-                ref T row = ref Unsafe.Add(ref s0, so + r * f + col);
-                a0 += Vector512.LoadUnsafe(ref row);
-                a1 += Vector512.LoadUnsafe(ref row, (nuint)lanes);
-                a2 += Vector512.LoadUnsafe(ref row, (nuint)(2 * lanes));
-                a3 += Vector512.LoadUnsafe(ref row, (nuint)(3 * lanes));
-            }
-            a0.StoreUnsafe(ref d0, (nuint)col);
-            a1.StoreUnsafe(ref d0, (nuint)(col + lanes));
-            a2.StoreUnsafe(ref d0, (nuint)(col + 2 * lanes));
-            a3.StoreUnsafe(ref d0, (nuint)(col + 3 * lanes));
+            if (i + PrefetchRows < end) PrefetchRow(y + (long)index[i + PrefetchRows] * f, f);
+            AddRow(y + (long)index[i] * f, src + (long)i * f, f);
         }
-        for (; col + lanes <= f; col += lanes)
-        {
-            Vector512<T> a = default;
-            foreach (int r in rows) a += Vector512.LoadUnsafe(ref Unsafe.Add(ref s0, so + r * f + col));
-            a.StoreUnsafe(ref d0, (nuint)col);
-        }
-        for (; col < f; col++)
-        {
-            T a = T.Zero;
-            foreach (int r in rows) a += Unsafe.Add(ref s0, so + r * f + col);
-            Unsafe.Add(ref d0, col) = a;
-        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(T* dst, T* row, int f)
+    {
+        int lanes = Vector512<T>.Count, c = 0;
+        for (; c + lanes <= f; c += lanes) (Vector512.Load(dst + c) + Vector512.Load(row + c)).Store(dst + c);
+        for (; c < f; c++) dst[c] += row[c];
+    }
+
+    private static void Divide(T* row, int f, T divisor)
+    {
+        int lanes = Vector512<T>.Count, c = 0;
+        var d = Vector512.Create(divisor);
+        for (; c + lanes <= f; c += lanes) (Vector512.Load(row + c) / d).Store(row + c);
+        for (; c < f; c++) row[c] /= divisor;
     }
 }
