@@ -40,18 +40,8 @@ internal static class BatchNormKernels
         where TS : struct, IKernelScalar<T>
     {
         var scratch = SharedMemory.Allocate1D<double>(LaunchMath.MaxGroupSize);
-        int t = Group.IdxX, g = Group.DimX, ch = Grid.IdxX, count = p.B * p.L;
-        double invCount = 1.0 / (count > 1 ? count : 1);
-        double sum = 0;
-        for (int e = t; e < count; e += g) sum += TS.ToDouble(x[Index(e, ch, p)]);
-        double mu = GroupReduce.Sum(scratch, sum) * invCount;
-        double sq = 0;
-        for (int e = t; e < count; e += g)
-        {
-            double d = TS.ToDouble(x[Index(e, ch, p)]) - mu;
-            sq += d * d;
-        }
-        double variance0 = GroupReduce.Sum(scratch, sq) * invCount;
+        int t = Group.IdxX, ch = Grid.IdxX;
+        var (mu, variance0) = ChannelMoments<T, TS>(x, scratch, ch, p);
         if (t == 0)
         {
             mean[ch] = TS.FromDouble(mu);
@@ -129,18 +119,8 @@ internal static class BatchNormKernels
         where TS : struct, IKernelScalar<T>
     {
         var scratch = SharedMemory.Allocate1D<double>(LaunchMath.MaxGroupSize);
-        int t = Group.IdxX, g = Group.DimX, ch = Grid.IdxX, count = p.B * p.L;
-        double invCount = 1.0 / (count > 1 ? count : 1);
-        double sum = 0;
-        for (int e = t; e < count; e += g) sum += TS.ToDouble(x[Index(e, ch, p)]);
-        double mu = GroupReduce.Sum(scratch, sum) * invCount;
-        double sq = 0;
-        for (int e = t; e < count; e += g)
-        {
-            double d = TS.ToDouble(x[Index(e, ch, p)]) - mu;
-            sq += d * d;
-        }
-        double variance0 = GroupReduce.Sum(scratch, sq) * invCount;
+        int t = Group.IdxX, g = Group.DimX, ch = Grid.IdxX;
+        var (mu, variance0) = ChannelMoments<T, TS>(x, scratch, ch, p);
         T muT = TS.FromDouble(mu), varT = TS.FromDouble(variance0);
         T istd = T.One / T.Sqrt(varT + TS.FromDouble(p.Eps));
         T sc = p.HasGamma != 0 ? gamma[ch] * istd : istd;
@@ -202,6 +182,25 @@ internal static class BatchNormKernels
     }
 
     // gm for x at flat position at: g (read at at / Group, divided by Group) where x·scale + shift > 0.
+    // The channel's mean and biased variance in float64 (two passes over its B·L elements, group-wide sums).
+    private static (double Mean, double Variance) ChannelMoments<T, TS>(ArrayView<T> x, ArrayView<double> scratch, int ch, ChannelArgs p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        int t = Group.IdxX, g = Group.DimX, count = p.B * p.L;
+        double invCount = 1.0 / (count > 1 ? count : 1);
+        double sum = 0;
+        for (int e = t; e < count; e += g) sum += TS.ToDouble(x[Index(e, ch, p)]);
+        double mu = GroupReduce.Sum(scratch, sum) * invCount;
+        double sq = 0;
+        for (int e = t; e < count; e += g)
+        {
+            double d = TS.ToDouble(x[Index(e, ch, p)]) - mu;
+            sq += d * d;
+        }
+        return (mu, GroupReduce.Sum(scratch, sq) * invCount);
+    }
+
     private static T MaskedGradient<T>(T xv, ArrayView<T> gradY, int at, T sc, T sh, T invGroup, ChannelArgs p)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
