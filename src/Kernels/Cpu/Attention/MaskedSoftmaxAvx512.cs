@@ -79,13 +79,13 @@ internal static unsafe class MaskedSoftmaxAvx512
     private static void Dispatch<TVectors>(Job job, bool partial) where TVectors : struct, IConstant
     {
         if (job.Stream) PipelinedRows<TVectors, Yes>(job);
-        else if (partial) RegisterRows<TVectors, Yes, No>(job);
+        else if (partial) RegisterRows<TVectors, Yes>(job);
         else PipelinedRows<TVectors, No>(job);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RegisterRows<TVectors, TPartial, TStream>(Job job)
-        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+    private static void RegisterRows<TVectors, TPartial>(Job job)
+        where TVectors : struct, IConstant where TPartial : struct, IFlag
     {
         int n = job.N;
         var cursor = job.Walk?.At(job.S);
@@ -96,8 +96,8 @@ internal static unsafe class MaskedSoftmaxAvx512
         float* uniform = stackalloc float[2 * TVectors.Value * L];
         var rowMasks = new MaskRows(job, cursor, uniform, TVectors.Value, tail);
         int r = job.S;
-        // Pairs only without streaming (streaming rows are whole vectors and take PipelinedRows).
-        for (; !TStream.Value && r + 2 <= job.E; r += 2)
+        // Rows with a partial last vector never stream (streaming rows are whole vectors and take PipelinedRows).
+        for (; r + 2 <= job.E; r += 2)
         {
             if (r + ahead + 1 < job.E)
             {
@@ -106,16 +106,15 @@ internal static unsafe class MaskedSoftmaxAvx512
             }
             float* ma = rowMasks.Current(out int activeA);
             float* mb = rowMasks.Current(out int activeB);
-            previous = RegisterRowPair<TVectors, TPartial, TStream>(job.X + (long)r * n, ma, activeA, mb, activeB, tail,
+            previous = RegisterRowPair<TVectors, TPartial>(job.X + (long)r * n, ma, activeA, mb, activeB, tail,
                 job.Y + (long)r * n, output, previous);
         }
         for (; r < job.E; r++)
         {
             if (r + ahead < job.E) Prefetch<TVectors>(job.X + (long)(r + ahead) * n);
             float* m = rowMasks.Current(out int active);
-            previous = RegisterRow<TVectors, TPartial, TStream>(job.X + (long)r * n, m, active, tail, job.Y + (long)r * n, output, previous);
+            previous = RegisterRow<TVectors, TPartial>(job.X + (long)r * n, m, active, tail, job.Y + (long)r * n, output, previous);
         }
-        if (TStream.Value) output.Finish(job.Y + (long)job.E * n, previous);
     }
 
     /// <summary>
@@ -393,9 +392,9 @@ internal static unsafe class MaskedSoftmaxAvx512
 
     // One row of nv ≤ 8 vectors in registers; returns its last output vector (the streaming window).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RegisterRow<TVectors, TPartial, TStream>(float* x, float* m, int active, Vector512<float> tail,
+    private static Vector512<float> RegisterRow<TVectors, TPartial>(float* x, float* m, int active, Vector512<float> tail,
         float* y, Output output, Vector512<float> previous)
-        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+        where TVectors : struct, IConstant where TPartial : struct, IFlag
     {
         int nv = TVectors.Value;
         bool partial = TPartial.Value;
@@ -414,7 +413,7 @@ internal static unsafe class MaskedSoftmaxAvx512
         if (float.IsNegativeInfinity(rowMax))
         {
             var zero = Vector512<float>.Zero;
-            for (int k = 0; k < nv; k++) output.Put<TStream>(k == 0 ? previous : zero, zero, k, nv, partial, tail, y);
+            for (int k = 0; k < nv; k++) output.Put<No>(k == 0 ? previous : zero, zero, k, nv, partial, tail, y);
             return zero;
         }
         var shift = Shift(mu);
@@ -442,28 +441,28 @@ internal static unsafe class MaskedSoftmaxAvx512
         var c = FastExp.NonPositive(shift - Vector512.Create(rowMax));
         var scale = c * Vector512.Create(1f / HorizontalSum(sigma * c));
         v0 *= scale;
-        output.Put<TStream>(previous, v0, 0, nv, partial, tail, y);
+        output.Put<No>(previous, v0, 0, nv, partial, tail, y);
         if (nv == 1) return v0;
         v1 *= scale;
-        output.Put<TStream>(v0, v1, 1, nv, partial, tail, y);
+        output.Put<No>(v0, v1, 1, nv, partial, tail, y);
         if (nv == 2) return v1;
         v2 *= scale;
-        output.Put<TStream>(v1, v2, 2, nv, partial, tail, y);
+        output.Put<No>(v1, v2, 2, nv, partial, tail, y);
         if (nv == 3) return v2;
         v3 *= scale;
-        output.Put<TStream>(v2, v3, 3, nv, partial, tail, y);
+        output.Put<No>(v2, v3, 3, nv, partial, tail, y);
         if (nv == 4) return v3;
         v4 *= scale;
-        output.Put<TStream>(v3, v4, 4, nv, partial, tail, y);
+        output.Put<No>(v3, v4, 4, nv, partial, tail, y);
         if (nv == 5) return v4;
         v5 *= scale;
-        output.Put<TStream>(v4, v5, 5, nv, partial, tail, y);
+        output.Put<No>(v4, v5, 5, nv, partial, tail, y);
         if (nv == 6) return v5;
         v6 *= scale;
-        output.Put<TStream>(v5, v6, 6, nv, partial, tail, y);
+        output.Put<No>(v5, v6, 6, nv, partial, tail, y);
         if (nv == 7) return v6;
         v7 *= scale;
-        output.Put<TStream>(v6, v7, 7, nv, partial, tail, y);
+        output.Put<No>(v6, v7, 7, nv, partial, tail, y);
         return v7;
     }
 
@@ -472,9 +471,9 @@ internal static unsafe class MaskedSoftmaxAvx512
     // window does not reach far enough into the next row by itself. Same arithmetic as RegisterRow.
     // Returns the second row's last output vector. Too large to inline: compiled fully optimised at once.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<float> RegisterRowPair<TVectors, TPartial, TStream>(float* x, float* ma, int activeA, float* mb, int activeB,
+    private static Vector512<float> RegisterRowPair<TVectors, TPartial>(float* x, float* ma, int activeA, float* mb, int activeB,
         Vector512<float> tail, float* y, Output output, Vector512<float> previous)
-        where TVectors : struct, IConstant where TPartial : struct, IFlag where TStream : struct, IFlag
+        where TVectors : struct, IConstant where TPartial : struct, IFlag
     {
         int nv = TVectors.Value, n = nv * L;
         bool partial = TPartial.Value;
@@ -528,25 +527,25 @@ internal static unsafe class MaskedSoftmaxAvx512
         var scaleB = float.IsNegativeInfinity(maxB) ? off : cB * Vector512.Create(1f / HorizontalSum(sigmaB * cB));
         float* yb = y + n;
         a0 *= scaleA;
-        output.Put<TStream>(previous, a0, 0, nv, partial, tail, y);
+        output.Put<No>(previous, a0, 0, nv, partial, tail, y);
         var last = a0;
-        if (nv > 1) { a1 *= scaleA; output.Put<TStream>(last, a1, 1, nv, partial, tail, y); last = a1; }
-        if (nv > 2) { a2 *= scaleA; output.Put<TStream>(last, a2, 2, nv, partial, tail, y); last = a2; }
-        if (nv > 3) { a3 *= scaleA; output.Put<TStream>(last, a3, 3, nv, partial, tail, y); last = a3; }
-        if (nv > 4) { a4 *= scaleA; output.Put<TStream>(last, a4, 4, nv, partial, tail, y); last = a4; }
-        if (nv > 5) { a5 *= scaleA; output.Put<TStream>(last, a5, 5, nv, partial, tail, y); last = a5; }
-        if (nv > 6) { a6 *= scaleA; output.Put<TStream>(last, a6, 6, nv, partial, tail, y); last = a6; }
-        if (nv > 7) { a7 *= scaleA; output.Put<TStream>(last, a7, 7, nv, partial, tail, y); last = a7; }
+        if (nv > 1) { a1 *= scaleA; output.Put<No>(last, a1, 1, nv, partial, tail, y); last = a1; }
+        if (nv > 2) { a2 *= scaleA; output.Put<No>(last, a2, 2, nv, partial, tail, y); last = a2; }
+        if (nv > 3) { a3 *= scaleA; output.Put<No>(last, a3, 3, nv, partial, tail, y); last = a3; }
+        if (nv > 4) { a4 *= scaleA; output.Put<No>(last, a4, 4, nv, partial, tail, y); last = a4; }
+        if (nv > 5) { a5 *= scaleA; output.Put<No>(last, a5, 5, nv, partial, tail, y); last = a5; }
+        if (nv > 6) { a6 *= scaleA; output.Put<No>(last, a6, 6, nv, partial, tail, y); last = a6; }
+        if (nv > 7) { a7 *= scaleA; output.Put<No>(last, a7, 7, nv, partial, tail, y); last = a7; }
         b0 *= scaleB;
-        output.Put<TStream>(last, b0, 0, nv, partial, tail, yb);
+        output.Put<No>(last, b0, 0, nv, partial, tail, yb);
         last = b0;
-        if (nv > 1) { b1 *= scaleB; output.Put<TStream>(last, b1, 1, nv, partial, tail, yb); last = b1; }
-        if (nv > 2) { b2 *= scaleB; output.Put<TStream>(last, b2, 2, nv, partial, tail, yb); last = b2; }
-        if (nv > 3) { b3 *= scaleB; output.Put<TStream>(last, b3, 3, nv, partial, tail, yb); last = b3; }
-        if (nv > 4) { b4 *= scaleB; output.Put<TStream>(last, b4, 4, nv, partial, tail, yb); last = b4; }
-        if (nv > 5) { b5 *= scaleB; output.Put<TStream>(last, b5, 5, nv, partial, tail, yb); last = b5; }
-        if (nv > 6) { b6 *= scaleB; output.Put<TStream>(last, b6, 6, nv, partial, tail, yb); last = b6; }
-        if (nv > 7) { b7 *= scaleB; output.Put<TStream>(last, b7, 7, nv, partial, tail, yb); last = b7; }
+        if (nv > 1) { b1 *= scaleB; output.Put<No>(last, b1, 1, nv, partial, tail, yb); last = b1; }
+        if (nv > 2) { b2 *= scaleB; output.Put<No>(last, b2, 2, nv, partial, tail, yb); last = b2; }
+        if (nv > 3) { b3 *= scaleB; output.Put<No>(last, b3, 3, nv, partial, tail, yb); last = b3; }
+        if (nv > 4) { b4 *= scaleB; output.Put<No>(last, b4, 4, nv, partial, tail, yb); last = b4; }
+        if (nv > 5) { b5 *= scaleB; output.Put<No>(last, b5, 5, nv, partial, tail, yb); last = b5; }
+        if (nv > 6) { b6 *= scaleB; output.Put<No>(last, b6, 6, nv, partial, tail, yb); last = b6; }
+        if (nv > 7) { b7 *= scaleB; output.Put<No>(last, b7, 7, nv, partial, tail, yb); last = b7; }
         return last;
     }
 
