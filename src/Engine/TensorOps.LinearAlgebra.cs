@@ -1,3 +1,5 @@
+using Hep.Engine.Ops;
+
 namespace Hep.Engine;
 
 public static partial class TensorOps
@@ -34,6 +36,50 @@ public static partial class TensorOps
         backend.LinearAlgebra.MatMul(a3, b3, c3);
         return c;
     }
+
+    /// <summary>
+    /// <see cref="MatMul"/> with a fused epilogue (one pass, no intermediate product):
+    /// act((a·b)[…, m, n]·RowScale[m] + RowShift[m] + ColumnBias[n]) — the eval BatchNorm (+ ReLU) of a
+    /// 1×1 conv W·X, or the bias (+ GELU / ReLU) of a linear X·Wᵀ. Same shapes and broadcasting as
+    /// <see cref="MatMul"/> (rank ≥ 2 operands); RowScale/RowShift are (M), ColumnBias (N), same dtype and
+    /// backend. Every backend implements it in its GEMM kernel (forward only: no gradient is defined here).
+    /// </summary>
+    public static Tensor MatMulEpilogue(Tensor a, Tensor b, GemmEpilogue epilogue)
+    {
+        const string op = "MatMulEpilogue";
+        ArgumentNullException.ThrowIfNull(epilogue);
+        var backend = SameBackend(op, a, b, epilogue.RowScale, epilogue.RowShift, epilogue.ColumnBias);
+        var dtype = SameDType(op, a, b, epilogue.RowScale, epilogue.RowShift, epilogue.ColumnBias);
+        RequireFloating(op, a);
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException($"{op}: operands {a.Shape} and {b.Shape} need rank ≥ 2");
+        int m = a.Shape[^2], k = a.Shape[^1], k2 = b.Shape[^2], n = b.Shape[^1];
+        if (k != k2) throw new ArgumentException($"{op}: inner dims differ ({a.Shape} · {b.Shape})");
+        RequireVector(op, "RowScale", epilogue.RowScale, m);
+        RequireVector(op, "RowShift", epilogue.RowShift, m);
+        RequireVector(op, "ColumnBias", epilogue.ColumnBias, n);
+        if (!Enum.IsDefined(epilogue.Activation)) throw new ArgumentException($"{op}: unknown activation {epilogue.Activation}");
+        var batch = Shape.Broadcast(new Shape(a.Shape.Take(a.Rank - 2).ToArray()), new Shape(b.Shape.Take(b.Rank - 2).ToArray()), op);
+        int batchCount = (int)batch.Numel;
+        var c = Tensor.Empty(backend, new Shape([.. batch, m, n]), dtype); // every element is written
+        using var ea = a.Expand(new Shape([.. batch, m, k]));
+        using var eb = b.Expand(new Shape([.. batch, k, n]));
+        using var a3 = FlattenBatch(ea, batchCount);
+        using var b3 = FlattenBatch(eb, batchCount);
+        using var c3 = c.View(batchCount, m, n);
+        using var scale = ContiguousOrNull(epilogue.RowScale);
+        using var shift = ContiguousOrNull(epilogue.RowShift);
+        using var bias = ContiguousOrNull(epilogue.ColumnBias);
+        backend.LinearAlgebra.MatMulEpilogue(a3, b3, c3, epilogue with { RowScale = scale, RowShift = shift, ColumnBias = bias });
+        return c;
+    }
+
+    private static void RequireVector(string op, string name, Tensor? v, int length)
+    {
+        if (v is not null && (v.Rank != 1 || v.Shape[0] != length))
+            throw new ArgumentException($"{op}: {name} must be a vector of {length} elements, got {v.Shape}");
+    }
+
+    private static Tensor? ContiguousOrNull(Tensor? t) => t is null ? null : Contiguous(t);
 
     /// <summary>
     /// Σ over the (broadcast) batch dims of a·b: (…, M, K)·(…, K, N) → (M, N), without forming the

@@ -72,6 +72,27 @@ public class MatMulCrossTests
         }
     }
 
+    // Fused epilogue (row scale/shift + column bias + activation) on ILGPU vs the CPU's packed GEMM, with a
+    // broadcast rank-2 left operand (conv layout) and sizes off both backends' tiles and K panels.
+    [Test]
+    public void EpilogueMatchesCpu([Values(GemmActivation.None, GemmActivation.Relu, GemmActivation.Gelu)] GemmActivation act,
+        [Values(DType.Float32, DType.Float64)] DType dtype)
+    {
+        int batch = 3, m = 37, k = 300, n = 70;
+        var w = Twin.Random(91, new Shape(m, k), dtype);
+        var x = Twin.Random(92, new Shape(batch, k, n), dtype);
+        var scale = Twin.Random(93, new Shape(m), dtype, 0.5, 2);
+        var shift = Twin.Random(94, new Shape(m), dtype);
+        var bias = Twin.Random(95, new Shape(n), dtype);
+        using var cc = TensorOps.MatMulEpilogue(w.Cpu, x.Cpu, new GemmEpilogue(scale.Cpu, shift.Cpu, bias.Cpu, act));
+        using var cg = TensorOps.MatMulEpilogue(w.Gpu, x.Gpu, new GemmEpilogue(scale.Gpu, shift.Gpu, bias.Gpu, act));
+        Twin.Same(cc, cg, Twin.Summed(dtype, k), $"epilogue {act} {dtype}");
+        using var rc = TensorOps.MatMulEpilogue(w.Cpu, x.Cpu, GemmEpilogue.ColumnBiasThen(bias.Cpu, act));
+        using var rg = TensorOps.MatMulEpilogue(w.Gpu, x.Gpu, GemmEpilogue.ColumnBiasThen(bias.Gpu, act));
+        Twin.Same(rc, rg, Twin.Summed(dtype, k), $"column bias {act} {dtype}");
+        Twin.Dispose(w, x, scale, shift, bias);
+    }
+
     [Test]
     public void MatrixVectorProduct()
     {

@@ -11,6 +11,13 @@ public interface ILinearAlgebraOps
     void MatMul(Tensor a, Tensor b, Tensor c, double beta = 0);
 
     /// <summary>
+    /// Batched GEMM with a fused epilogue: c[b] = act((a[b]·b[b])·RowScale[m] + RowShift[m] + ColumnBias[n])
+    /// (see <see cref="GemmEpilogue"/>), a and b as in <see cref="MatMul"/>, c contiguous (batch, M, N)
+    /// and overwritten. The epilogue vectors are contiguous, validated by <see cref="TensorOps.MatMulEpilogue"/>.
+    /// </summary>
+    void MatMulEpilogue(Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue);
+
+    /// <summary>
     /// Batch-reduced GEMM: c = Σ_b a[b]·b[b] + beta·c, a (batch, M, K) and b (batch, K, N) as in
     /// <see cref="MatMul"/> (same batch count), c contiguous (M, N); beta 0 or 1. The weight gradient of
     /// a layer applied per batch item. The default forms the (batch, M, N) products and sums them over

@@ -13,6 +13,11 @@ internal struct GemmArgs
     public int COffset;
     /// <summary>1: c += a·b (beta = 1); 0: c = a·b.</summary>
     public int Accumulate;
+    /// <summary>Epilogue parts present (1 each): per-row scale, per-row shift, per-column bias; offsets into their views.</summary>
+    public int HasRowScale, HasRowShift, HasColumnBias;
+    public int RowScaleOffset, RowShiftOffset, ColumnBiasOffset;
+    /// <summary>Epilogue activation: 0 none, 1 ReLU, 2 GELU (<see cref="GemmActivation"/>).</summary>
+    public int Activation;
 }
 
 /// <summary>
@@ -23,11 +28,14 @@ internal struct GemmArgs
 /// neighbouring columns). K is walked in panels of 16: both operand panels are staged in shared
 /// memory (zero-padded at the edges), then consumed between two barriers.
 /// Grid: X = batch × tiles-N, Y = tiles-M. Each output sums k in increasing order: deterministic.
+/// Epilogue (GemmEpilogue, flags in <see cref="GemmArgs"/>): each thread finishes its outputs as
+/// act(v·rowScale[m] + (rowShift[m] + columnBias[n])) before the store; absent parts' views are never read.
 /// </summary>
 internal static class GemmKernels
 {
     [KernelEntry]
-    public static void Gemm<T, TS>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, GemmArgs p)
+    public static void Gemm<T, TS>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> rowScale, ArrayView<T> rowShift,
+        ArrayView<T> columnBias, GemmArgs p)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TS : struct, IKernelScalar<T>
     {
@@ -80,7 +88,14 @@ internal static class GemmKernels
                 int n = n0 + tx + j * side;
                 if (n >= p.N) continue;
                 int at = p.COffset + (batch * p.M + m) * p.N + n;
-                c[at] = p.Accumulate != 0 ? c[at] + acc[i * mt + j] : acc[i * mt + j];
+                T v = p.Accumulate != 0 ? c[at] + acc[i * mt + j] : acc[i * mt + j];
+                T scale = p.HasRowScale != 0 ? rowScale[p.RowScaleOffset + m] : T.One;
+                T shift = p.HasRowShift != 0 ? rowShift[p.RowShiftOffset + m] : T.Zero;
+                T bias = p.HasColumnBias != 0 ? columnBias[p.ColumnBiasOffset + n] : T.Zero;
+                v = v * scale + (shift + bias);
+                if (p.Activation == 1) v = v > T.Zero ? v : T.Zero;
+                else if (p.Activation == 2) v = TS.Gelu(v);
+                c[at] = v;
             }
         }
     }

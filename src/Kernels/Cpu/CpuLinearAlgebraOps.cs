@@ -1,5 +1,6 @@
 using Hep.Engine;
 using Hep.Engine.Ops;
+using System.Numerics.Tensors;
 using Hep.Kernels.Cpu.Gemm;
 
 namespace Hep.Kernels.Cpu;
@@ -29,6 +30,57 @@ internal sealed class CpuLinearAlgebraOps : ILinearAlgebraOps
             default:
                 throw new BackendNotSupportedException("MatMul", "cpu", $"dtype {c.DType}");
         }
+    }
+
+    public void MatMulEpilogue(Tensor a, Tensor b, Tensor c, GemmEpilogue epilogue)
+    {
+        const string op = "MatMulEpilogue";
+        if (a.Rank != 3 || b.Rank != 3 || c.Rank != 3)
+            throw new ArgumentException($"{op}(cpu): expects (batch, M, K)·(batch, K, N) → (batch, M, N), got {a.Shape}·{b.Shape} → {c.Shape}");
+        if (!c.IsContiguous) throw new ArgumentException($"{op}(cpu): destination must be contiguous");
+        foreach (var v in new[] { epilogue.RowScale, epilogue.RowShift, epilogue.ColumnBias })
+            if (v is not null && !v.IsContiguous) throw new ArgumentException($"{op}(cpu): epilogue vectors must be contiguous");
+        int batch = c.Shape[0], m = c.Shape[1], n = c.Shape[2], k = a.Shape[2];
+        switch (c.DType)
+        {
+            case DType.Float32:
+                var e = new SgemmEpilogue(EpilogueArray<float>(epilogue.RowScale), epilogue.RowScale?.Offset ?? 0, EpilogueArray<float>(epilogue.RowShift),
+                    epilogue.RowShift?.Offset ?? 0, EpilogueArray<float>(epilogue.ColumnBias), epilogue.ColumnBias?.Offset ?? 0, epilogue.Activation);
+                Sgemm.Run(batch, m, n, k, Operand<float>(a), Operand<float>(b), CpuTensor.Array<float>(c, op), c.Offset, accumulate: false, e);
+                break;
+            case DType.Float64:
+                // float64 (reference runs, gradient checks): the product, then the epilogue row by row.
+                var dc = CpuTensor.Array<double>(c, op);
+                Dgemm.Run(batch, m, n, k, Operand<double>(a), Operand<double>(b), dc, c.Offset, accumulate: false);
+                DoubleEpilogue(dc, c.Offset, batch, m, n, epilogue);
+                break;
+            default:
+                throw new BackendNotSupportedException(op, "cpu", $"dtype {c.DType}");
+        }
+    }
+
+    private static T[]? EpilogueArray<T>(Tensor? t) where T : unmanaged => t is null ? null : CpuTensor.Array<T>(t, "MatMulEpilogue");
+
+    private static void DoubleEpilogue(double[] c, int offset, int batch, int m, int n, GemmEpilogue epilogue)
+    {
+        var scale = EpilogueArray<double>(epilogue.RowScale);
+        var shift = EpilogueArray<double>(epilogue.RowShift);
+        var bias = EpilogueArray<double>(epilogue.ColumnBias);
+        CpuParallel.For(batch * m, n, (s, e) =>
+        {
+            for (int row = s; row < e; row++)
+            {
+                int i = row % m;
+                var y = c.AsSpan(offset + row * n, n);
+                double sc = scale is null ? 1 : scale[epilogue.RowScale!.Offset + i];
+                double sh = shift is null ? 0 : shift[epilogue.RowShift!.Offset + i];
+                TensorPrimitives.Multiply(y, sc, y);
+                TensorPrimitives.Add(y, sh, y);
+                if (bias is not null) TensorPrimitives.Add(y, bias.AsSpan(epilogue.ColumnBias!.Offset, n), y);
+                if (epilogue.Activation == GemmActivation.Relu) TensorPrimitives.Max(y, 0.0, y);
+                else if (epilogue.Activation == GemmActivation.Gelu) Gelu.Forward<double>(y, y);
+            }
+        });
     }
 
     public void MatMulBatchSum(Tensor a, Tensor b, Tensor c, double beta = 0)

@@ -28,4 +28,20 @@ internal static class CpuParallel
             body(start, end);
         });
     }
+
+    /// <summary>
+    /// Calls body(w) once for every worker index w in [0, <paramref name="workers"/>), the calls running in
+    /// parallel (inline when there is one). For work already split into one share per worker (e.g. a
+    /// reduction into per-worker partials), where <see cref="For"/>'s work-size heuristic does not apply.
+    /// </summary>
+    public static void ForWorkers(int workers, Action<int> body)
+    {
+        if (workers <= 0) return;
+        if (workers == 1)
+        {
+            body(0);
+            return;
+        }
+        Parallel.For(0, workers, body);
+    }
 }

@@ -27,13 +27,19 @@ internal static unsafe class Sgemm
     public static int NR { get; } = Wide ? 32 : 16;
     private static readonly int MC = Wide ? 128 : 96;
 
-    /// <summary>c[b] = a[b]·b[b] (+ c[b] when accumulate) for batch matrices of (m×k)·(k×n); c contiguous.</summary>
-    public static void Run(int batch, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOffset, bool accumulate)
+    /// <summary>
+    /// c[b] = a[b]·b[b] (+ c[b] when accumulate) for batch matrices of (m×k)·(k×n); c contiguous. With an
+    /// epilogue, each element of the final sum becomes act(v·scale[row] + shift[row] + bias[col]) in the
+    /// micro-kernel's store of the last K block (k = 0: the epilogue of 0).
+    /// </summary>
+    public static void Run(int batch, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOffset, bool accumulate,
+        SgemmEpilogue? epilogue = null)
     {
         if (m == 0 || n == 0 || batch == 0) return;
         if (k == 0)
         {
             if (!accumulate) c.AsSpan(cOffset, batch * m * n).Clear();
+            if (epilogue is { } e0) EmptyProductEpilogue(batch, m, n, c, cOffset, e0);
             return;
         }
         long flopsPerMatrix = (long)m * n * k;
@@ -41,11 +47,33 @@ internal static unsafe class Sgemm
         {
             CpuParallel.For(batch, flopsPerMatrix, (s, e) =>
             {
-                for (int i = s; i < e; i++) Single(i, m, n, k, a, b, c, cOffset + i * m * n, accumulate, parallel: false);
+                for (int i = s; i < e; i++) Single(i, m, n, k, a, b, c, cOffset + i * m * n, accumulate, parallel: false, epilogue);
             });
             return;
         }
-        for (int i = 0; i < batch; i++) Single(i, m, n, k, a, b, c, cOffset + i * m * n, accumulate, parallel: true);
+        for (int i = 0; i < batch; i++) Single(i, m, n, k, a, b, c, cOffset + i * m * n, accumulate, parallel: true, epilogue);
+    }
+
+    // k = 0 (no K block reaches the kernel): the epilogue of the stored values, one row at a time through
+    // the same vector code (a one-row GEMM against a zero column would be the alternative).
+    private static void EmptyProductEpilogue(int batch, int m, int n, float[] c, int cOffset, SgemmEpilogue e)
+    {
+        for (int row = 0; row < batch * m; row++)
+        {
+            int i = row % m;
+            var span = c.AsSpan(cOffset + row * n, n);
+            for (int j = 0; j < n; j++)
+            {
+                float v = span[j] * (e.RowScale is null ? 1f : e.RowScale[e.RowScaleOffset + i])
+                    + ((e.RowShift is null ? 0f : e.RowShift[e.RowShiftOffset + i]) + (e.ColumnBias is null ? 0f : e.ColumnBias[e.ColumnBiasOffset + j]));
+                span[j] = e.Activation switch
+                {
+                    Hep.Engine.Ops.GemmActivation.Relu => MathF.Max(v, 0f),
+                    Hep.Engine.Ops.GemmActivation.Gelu => v * 0.5f * (1f + (float)Erf.Evaluate(v * 0.70710678118654752440)),
+                    _ => v,
+                };
+            }
+        }
     }
 
     /// <summary>
@@ -69,30 +97,29 @@ internal static unsafe class Sgemm
             return;
         }
         int size = m * n;
-        var partials = ArrayPool<float>.Shared.Rent((workers - 1) * size);
+        // Every partial element is written before it is read (each worker's first product overwrites).
+        var partials = CpuArrayPool<float>.Rent((workers - 1) * size, clear: false);
         try
         {
             // Worker 0 accumulates straight into c; worker w > 0 into partials[(w − 1)·size ..].
-            CpuParallel.For(workers, long.MaxValue / workers, (s, e) =>
+            CpuParallel.ForWorkers(workers, w =>
             {
-                for (int w = s; w < e; w++)
-                {
-                    int first = (int)((long)batch * w / workers), last = (int)((long)batch * (w + 1) / workers);
-                    var dst = w == 0 ? c : partials;
-                    int off = w == 0 ? cOffset : (w - 1) * size;
-                    for (int i = first; i < last; i++) Single(i, m, n, k, a, b, dst, off, (w == 0 && accumulate) || i > first, parallel: false);
-                }
+                int first = (int)((long)batch * w / workers), last = (int)((long)batch * (w + 1) / workers);
+                var dst = w == 0 ? c : partials;
+                int off = w == 0 ? cOffset : (w - 1) * size;
+                for (int i = first; i < last; i++) Single(i, m, n, k, a, b, dst, off, (w == 0 && accumulate) || i > first, parallel: false);
             });
             var sum = c.AsSpan(cOffset, size);
             for (int w = 1; w < workers; w++) TensorPrimitives.Add(sum, partials.AsSpan((w - 1) * size, size), sum);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(partials);
+            CpuArrayPool<float>.Return(partials);
         }
     }
 
-    private static void Single(int bi, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOff, bool accumulate, bool parallel)
+    private static void Single(int bi, int m, int n, int k, GemmOperand<float> a, GemmOperand<float> b, float[] c, int cOff, bool accumulate, bool parallel,
+        SgemmEpilogue? epilogue = null)
     {
         int mr = MR, nr = NR;
         int ncMax = Math.Min(NC, RoundUp(n, nr));
@@ -108,6 +135,7 @@ internal static unsafe class Sgemm
                     int kc = Math.Min(KC, k - pc);
                     PackB(b, bi, pc, kc, jc, nc, packB);
                     bool acc = accumulate || pc > 0;
+                    var blockEpilogue = pc + kc == k ? epilogue : null; // applied with the final K block only
                     int mc = MC;
                     int workers = parallel ? CpuParallel.Threads : 1;
                     if (parallel && (m + MC - 1) / MC < workers) mc = Math.Max(mr, RoundUp((m + workers - 1) / workers, mr));
@@ -123,7 +151,7 @@ internal static unsafe class Sgemm
                                 int ic = blk * mc;
                                 int mcb = Math.Min(mc, m - ic);
                                 PackA(a, bi, ic, mcb, pcLocal, kc, packA);
-                                Macro(mcb, nc, kc, packA, packB, c, cOff + ic * n + jcLocal, n, acc);
+                                Macro(mcb, nc, kc, packA, packB, c, cOff + ic * n + jcLocal, n, acc, blockEpilogue, ic, jcLocal);
                             }
                         }
                         finally
@@ -142,26 +170,48 @@ internal static unsafe class Sgemm
         }
     }
 
-    // Sweeps the packed block: B panels outer (stay in L1), A panels inner.
-    private static void Macro(int mc, int nc, int kc, float[] packA, float[] packB, float[] c, int cOff, int ldc, bool accumulate)
+    // Sweeps the packed block: B panels outer (stay in L1), A panels inner. row0 / col0: the block's first
+    // row and column in C (where the epilogue's per-row and per-column vectors are read).
+    private static void Macro(int mc, int nc, int kc, float[] packA, float[] packB, float[] c, int cOff, int ldc, bool accumulate,
+        SgemmEpilogue? epilogue, int row0, int col0)
     {
         int mr = MR, nr = NR;
-        fixed (float* pa = packA, pb = packB, pcBase = c)
+        var e = epilogue.GetValueOrDefault();
+        SgemmEpilogueTile tileEp = default;
+        SgemmEpilogueTile* ep = epilogue is null ? null : &tileEp;
+        tileEp.Activation = e.Activation;
+        float* padScale = stackalloc float[8];
+        float* padShift = stackalloc float[8];
+        float* padBias = stackalloc float[32];
+        fixed (float* pa = packA, pb = packB, pcBase = c, scale = e.RowScale, shift = e.RowShift, bias = e.ColumnBias)
         {
             for (int jr = 0; jr < nc; jr += nr)
             {
                 int nrb = Math.Min(nr, nc - jr);
                 float* bPanel = pb + (long)jr * kc;
+                if (bias != null) tileEp.ColumnBias = EpilogueSpan(bias + e.ColumnBiasOffset + col0 + jr, nrb, nr, padBias, 0f);
                 for (int ir = 0; ir < mc; ir += mr)
                 {
                     int mrb = Math.Min(mr, mc - ir);
                     float* aPanel = pa + (long)ir * kc;
                     float* cTile = pcBase + cOff + (long)ir * ldc + jr;
-                    if (Wide) SgemmKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb);
-                    else SgemmKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb);
+                    if (scale != null) tileEp.RowScale = EpilogueSpan(scale + e.RowScaleOffset + row0 + ir, mrb, mr, padScale, 1f);
+                    if (shift != null) tileEp.RowShift = EpilogueSpan(shift + e.RowShiftOffset + row0 + ir, mrb, mr, padShift, 0f);
+                    if (Wide) SgemmKernels.Kernel8x32(kc, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb, ep);
+                    else SgemmKernels.Kernel6x16(kc, aPanel, bPanel, cTile, ldc, accumulate, mrb, nrb, ep);
                 }
             }
         }
+    }
+
+    // The tile's slice of an epilogue vector: in place when whole, else copied into pad and filled to the
+    // tile size with a neutral value (the kernel reads a whole MR / NR span).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* EpilogueSpan(float* src, int valid, int size, float* pad, float fill)
+    {
+        if (valid == size) return src;
+        for (int i = 0; i < size; i++) pad[i] = i < valid ? src[i] : fill;
+        return pad;
     }
 
     // packA[(panel·kc + p)·MR + r] = A[ic + panel·MR + r, pc + p], zero-padded past mc.
