@@ -171,6 +171,73 @@ public static partial class TensorOps
         return gradSource;
     }
 
+    /// <summary>
+    /// Builds the reusable sorted (CSR) plan of an Int32 segment index (E) with values in [0, numSegments)
+    /// for the planned <see cref="ScatterAdd(Tensor, SegmentPlan)"/> / <see cref="SegmentMean(Tensor, SegmentPlan, out Tensor)"/>;
+    /// an index outside the range throws naming BuildSegmentPlan. The caller disposes the plan.
+    /// </summary>
+    public static SegmentPlan BuildSegmentPlan(Tensor index, int numSegments)
+    {
+        const string op = "BuildSegmentPlan";
+        var backend = SameBackend(op, index);
+        RequireIndex(op, index);
+        if (index.Rank != 1) throw new ArgumentException($"{op}: index must be 1-D (E), got {index.Shape}");
+        if (numSegments < 0) throw new ArgumentException($"{op}: negative number of segments {numSegments}");
+        var di = Contiguous(index, forceCopy: true).DetachFromScope();
+        var offsets = Tensor.Empty(backend, new Shape(numSegments + 1), DType.Int32).DetachFromScope();
+        var order = Tensor.Empty(backend, new Shape(index.Shape[0]), DType.Int32).DetachFromScope();
+        try
+        {
+            backend.Graph.BuildSegmentPlan(di, offsets, order);
+        }
+        catch
+        {
+            di.Dispose();
+            offsets.Dispose();
+            order.Dispose();
+            throw;
+        }
+        return new SegmentPlan(di, numSegments, offsets, order);
+    }
+
+    /// <summary>
+    /// Scatter-add over a prebuilt plan: source (E, F…) → (V, F…), deterministic and bitwise equal to
+    /// <see cref="ScatterAdd(Tensor, Tensor, int, bool)"/> with deterministic = true, without the per-call sort.
+    /// </summary>
+    public static Tensor ScatterAdd(Tensor source, SegmentPlan plan) => PlannedReduce("ScatterAdd", source, plan, mean: false, out _);
+
+    /// <summary>Segment mean over a prebuilt plan (deterministic); see <see cref="SegmentMean(Tensor, SegmentPlan, out Tensor)"/>.</summary>
+    public static Tensor SegmentMean(Tensor source, SegmentPlan plan)
+    {
+        var y = PlannedReduce("SegmentMean", source, plan, mean: true, out var counts);
+        counts!.Dispose();
+        return y;
+    }
+
+    /// <summary>Segment mean over a prebuilt plan that also returns the segment sizes (V) in the source dtype, for the backward.</summary>
+    public static Tensor SegmentMean(Tensor source, SegmentPlan plan, out Tensor counts)
+    {
+        var y = PlannedReduce("SegmentMean", source, plan, mean: true, out var c);
+        counts = c!;
+        return y;
+    }
+
+    private static Tensor PlannedReduce(string op, Tensor source, SegmentPlan plan, bool mean, out Tensor? counts)
+    {
+        var backend = SameBackend(op, source, plan.Index);
+        RequireFloating(op, source);
+        if (source.Rank < 1 || source.Shape[0] != plan.Elements)
+            throw new ArgumentException($"{op}: source must be (E, F…) with E = {plan.Elements} (the plan's index), got {source.Shape}");
+        int v = plan.Segments, f = (int)RowWidth(source.Shape);
+        using var ds = Contiguous(source);
+        using var s2 = ds.View(plan.Elements, f);
+        var y = Tensor.Empty(backend, source.Shape.With(0, v), source.DType);
+        counts = mean ? Tensor.Empty(backend, new Shape(v), source.DType) : null;
+        using var y2 = y.View(v, f);
+        backend.Graph.PlannedSegmentReduce(s2, plan.Offsets, plan.Order, y2, counts);
+        return y;
+    }
+
     private static (IBackend Backend, Tensor Source2, int F) CheckSegments(string op, Tensor source, Tensor index, int segments)
     {
         var backend = SameBackend(op, source, index);

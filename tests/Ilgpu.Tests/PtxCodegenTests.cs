@@ -29,7 +29,7 @@ public class PtxCodegenTests
                      "KnnKernels.Select", "KnnKernels.PaddedQueries", "EdgeGatherKernels.GatherNeighbors", "EdgeGatherKernels.GatherNeighborsBackward",
                      "EdgeGatherKernels.EdgeFeatures", "EdgeGatherKernels.EdgeFeaturesBackward", "EdgeGatherKernels.NeighborCombine",
                      "EdgeGatherKernels.NeighborCombineBackward", "SegmentReduceKernels.SumSegments", "SegmentReduceKernels.AtomicScatter",
-                     "SegmentReduceKernels.DivideByCounts", "SegmentReduceKernels.WriteCounts", "SegmentReduceKernels.Gather",
+                     "SegmentReduceKernels.DivideByCounts", "SegmentReduceKernels.WriteCounts", "SegmentReduceKernels.CountsFromOffsets", "SegmentReduceKernels.Gather",
                      "MaskedSoftmaxKernels.Forward", "MaskedSoftmaxKernels.ForwardPerThread", "FlashAttentionKernels.Forward",
                      "FlashAttentionKernels.Delta", "FlashAttentionKernels.BackwardQuery", "FlashAttentionKernels.BackwardKey" })
         {

@@ -21,4 +21,11 @@ public static partial class Fn
     /// </summary>
     public static Variable ScatterAdd(Variable source, Tensor index, int numNodes, bool deterministic = true) =>
         Tape.Record(new ScatterAddFunction(index), TensorOps.ScatterAdd(source.Data, index, numNodes, deterministic), source);
+
+    /// <summary>
+    /// Message aggregation over a prebuilt <see cref="SegmentPlan"/> (deterministic, bitwise equal to the
+    /// sorted variant, no per-call sort): for an index reused by several layers.
+    /// </summary>
+    public static Variable ScatterAdd(Variable source, SegmentPlan plan) =>
+        Tape.Record(new ScatterAddFunction(plan.Index), TensorOps.ScatterAdd(source.Data, plan), source);
 }

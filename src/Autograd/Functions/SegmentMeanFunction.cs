@@ -24,4 +24,11 @@ public static partial class Fn
         var y = TensorOps.SegmentMean(source.Data, index, numSegments, deterministic, out var counts);
         using (counts) return Tape.Record(new SegmentMeanFunction(index, counts), y, source);
     }
+
+    /// <summary>Per-segment mean over a prebuilt <see cref="SegmentPlan"/> (deterministic, no per-call sort).</summary>
+    public static Variable SegmentMean(Variable source, SegmentPlan plan)
+    {
+        var y = TensorOps.SegmentMean(source.Data, plan, out var counts);
+        using (counts) return Tape.Record(new SegmentMeanFunction(plan.Index, counts), y, source);
+    }
 }

@@ -52,6 +52,20 @@ public interface IGraphOps
     /// gradY[index[e], :] (/ counts[index[e]]). A gather, deterministic.
     /// </summary>
     void SegmentGather(Tensor gradY, Tensor index, Tensor? counts, Tensor gradSource);
+
+    /// <summary>
+    /// The stable CSR form of index (E) with values in [0, V): offsets (V + 1), offsets[v + 1] − offsets[v]
+    /// = number of elements with index v; order (E) = those element ids, increasing within each segment.
+    /// An index outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming BuildSegmentPlan.
+    /// </summary>
+    void BuildSegmentPlan(Tensor index, Tensor offsets, Tensor order);
+
+    /// <summary>
+    /// Deterministic segment reduction over a plan: y (V, F) row v = Σ_{q ∈ [offsets[v], offsets[v + 1])}
+    /// source[order[q], :], summed in q order (bitwise equal to ScatterAdd with deterministic = true);
+    /// counts given → divided by the segment size (empty segments 0) and counts (V) receives the sizes.
+    /// </summary>
+    void PlannedSegmentReduce(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts);
 }
 
 /// <summary>The default <see cref="IBackend.Graph"/> of a backend without graph kernels: every op throws naming itself.</summary>
@@ -69,4 +83,6 @@ internal sealed class UnsupportedGraphOps(string backend) : IGraphOps
     public void ScatterAdd(Tensor source, Tensor index, Tensor y, bool deterministic) => throw Fail(nameof(ScatterAdd));
     public void SegmentMean(Tensor source, Tensor index, Tensor y, Tensor counts, bool deterministic) => throw Fail(nameof(SegmentMean));
     public void SegmentGather(Tensor gradY, Tensor index, Tensor? counts, Tensor gradSource) => throw Fail(nameof(SegmentGather));
+    public void BuildSegmentPlan(Tensor index, Tensor offsets, Tensor order) => throw Fail(nameof(BuildSegmentPlan));
+    public void PlannedSegmentReduce(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts) => throw Fail(nameof(PlannedSegmentReduce));
 }

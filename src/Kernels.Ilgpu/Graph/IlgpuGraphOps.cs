@@ -55,6 +55,22 @@ internal sealed class IlgpuGraphOps(IlgpuBackend backend) : IGraphOps
         Typed("SegmentGather", gradY.DType, () => GatherTyped<float, F32>(gradY, index, counts, gradSource),
             () => GatherTyped<double, F64>(gradY, index, counts, gradSource));
 
+    public void BuildSegmentPlan(Tensor index, Tensor offsets, Tensor order)
+    {
+        const string op = "BuildSegmentPlan";
+        int e = index.Shape[0], v = offsets.Shape[0] - 1;
+        var csr = new CsrArgs { E = e, SegmentLength = Math.Max(e, 1), SegmentNodes = 0, Limit = v, V = v };
+        var orderView = e == 0 ? _scratch.Ints("order", 1) : View<int>(order, op);
+        BuildCsr(op, index, csr, (View<int>(offsets, op), orderView));
+    }
+
+    public void PlannedSegmentReduce(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts)
+    {
+        string op = counts is null ? "ScatterAdd" : "SegmentMean";
+        Typed(op, source.DType, () => Planned<float, F32>(op, source, offsets, order, y, counts),
+            () => Planned<double, F64>(op, source, offsets, order, y, counts));
+    }
+
     private void Typed(string op, DType dtype, Action f32, Action f64)
     {
         backend.RequireFloat(op, dtype);
@@ -138,13 +154,17 @@ internal sealed class IlgpuGraphOps(IlgpuBackend backend) : IGraphOps
         launch(backend.Stream, (int)nodes, g, offsets, order, View<T>(gradX, op), p);
     }
 
-    /// <summary>Counts (kept in the "counts" slot), offsets (V + 1) and per-segment sorted element ids of the index; throws on a bad index.</summary>
-    private (ArrayView<int> Offsets, ArrayView<int> Order) BuildCsr(string op, Tensor index, CsrArgs p)
+    /// <summary>
+    /// Counts (kept in the "counts" slot), offsets (V + 1) and per-segment sorted element ids of the index
+    /// (into the scratch slots, or into <paramref name="target"/> for a <see cref="SegmentPlan"/>); throws on a bad index.
+    /// </summary>
+    private (ArrayView<int> Offsets, ArrayView<int> Order) BuildCsr(string op, Tensor index, CsrArgs p,
+        (ArrayView<int> Offsets, ArrayView<int> Order)? target = null)
     {
         var counts = _scratch.Ints("counts", p.V);
-        var offsets = _scratch.Ints("offsets", p.V + 1L);
+        var offsets = target?.Offsets ?? _scratch.Ints("offsets", p.V + 1L);
         var cursor = _scratch.Ints("cursor", p.V);
-        var order = _scratch.Ints("order", p.E);
+        var order = target?.Order ?? _scratch.Ints("order", p.E);
         counts.MemSetToZero(backend.Stream);
         var report = _scratch.ClearedReport();
         var idx = p.E == 0 ? order : View<int>(index, op);
@@ -219,6 +239,29 @@ internal sealed class IlgpuGraphOps(IlgpuBackend backend) : IGraphOps
             return;
         }
         Unordered<T, TS>(op, source, index, yv, p);
+    }
+
+    // Sorted sums over a prebuilt plan: the same SumSegments kernel as the unplanned sorted variant.
+    private void Planned<T, TS>(string op, Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        int e = source.Shape[0], f = source.Shape[1], v = y.Shape[0];
+        if (v == 0) return;
+        var p = new SegmentArgs { E = e, F = f, V = v, Mean = counts is null ? 0 : 1 };
+        var off = View<int>(offsets, op);
+        if ((long)v * f > 0)
+        {
+            var yv = View<T>(y, op);
+            var sum = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<T>, SegmentArgs>>(
+                SegmentReduceKernels.SumSegments<T, TS>);
+            sum(backend.Stream, v * f, (long)e * f == 0 ? yv : View<T>(source, op), off, e == 0 ? off : View<int>(order, op), yv, p);
+        }
+        if (counts is not null)
+        {
+            var sizes = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<T>>>(SegmentReduceKernels.CountsFromOffsets<T, TS>);
+            sizes(backend.Stream, v, off, View<T>(counts, op));
+        }
     }
 
     private void Unordered<T, TS>(string op, Tensor source, Tensor index, ArrayView<T> y, SegmentArgs p)

@@ -15,7 +15,8 @@ internal struct SegmentArgs
 /// <see cref="AtomicScatter"/> — unordered: one thread per (e, f) atomically adds into y (zeroed
 /// first), so float sums of a node may come out in any order (last-bit differences run to run);
 /// <see cref="DivideByCounts"/> finishes the unordered mean. <see cref="WriteCounts"/> converts the
-/// integer segment sizes. <see cref="Gather"/>: gradSource[e, f] = gradY[index[e], f] (/ counts),
+/// integer segment sizes, <see cref="CountsFromOffsets"/> those of a prebuilt plan (the planned
+/// variant runs <see cref="SumSegments"/> on the plan's CSR instead of building one per call). <see cref="Gather"/>: gradSource[e, f] = gradY[index[e], f] (/ counts),
 /// one thread per (e, f), pure. Out-of-range indices are skipped and reported in error[0..1].
 /// </summary>
 internal static class SegmentReduceKernels
@@ -59,6 +60,15 @@ internal static class SegmentReduceKernels
         where TS : struct, IKernelScalar<T>
     {
         result[v] = TS.FromInt(counts[v]);
+    }
+
+    // Segment sizes of a plan: result[v] = offsets[v + 1] − offsets[v] (one thread per node).
+    [KernelEntry]
+    public static void CountsFromOffsets<T, TS>(Index1D v, ArrayView<int> offsets, ArrayView<T> result)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TS : struct, IKernelScalar<T>
+    {
+        result[v] = TS.FromInt(offsets[v + 1] - offsets[v]);
     }
 
     [KernelEntry]

@@ -42,26 +42,38 @@ public sealed class DetectorInformationBlock : Module
         return linear;
     }
 
-    /// <summary>h (V, d), e (E, d), src/dst (E) node rows → (h', e').</summary>
+    /// <summary>h (V, d), e (E, d), src/dst (E) node rows → (h', e'); builds the aggregation plan for this call.</summary>
     public (Variable Nodes, Variable Edges) Forward(Variable h, Variable e, int[] source, int[] destination)
     {
+        using var src = Tensor.FromArray<int>(h.Backend, source, new Shape(source.Length));
+        using var dst = Tensor.FromArray<int>(h.Backend, destination, new Shape(destination.Length));
+        using var plan = TensorOps.BuildSegmentPlan(_bySource ? src : dst, h.Shape[0]);
+        return Forward(h, e, src, dst, plan);
+    }
+
+    /// <summary>
+    /// h (V, d), e (E, d), src/dst (E) Int32 node rows, and the sorted plan of the aggregation index (src
+    /// when aggregating at the source, else dst; built once per batch by <see cref="HeteroGraphBatch"/>) → (h', e').
+    /// </summary>
+    public (Variable Nodes, Variable Edges) Forward(Variable h, Variable e, Tensor source, Tensor destination, SegmentPlan aggregation)
+    {
         int v = h.Shape[0], d = h.Shape[1];
+        if (aggregation.Segments != v || aggregation.Elements != source.Shape[0])
+            throw new ArgumentException($"DetectorInformationBlock: aggregation plan ({aggregation.Elements} edges into {aggregation.Segments} nodes) does not match {source.Shape[0]} edges and {v} nodes");
         Variable aggregated;
         Variable edges = e;
-        if (source.Length == 0)
+        if (source.Shape[0] == 0)
         {
             using var zeros = Tensor.Zeros(h.Backend, new Shape(v, d), h.DType);
             aggregated = Variable.Constant(zeros);
         }
         else
         {
-            using var src = Tensor.FromArray<int>(h.Backend, source, new Shape(source.Length));
-            using var dst = Tensor.FromArray<int>(h.Backend, destination, new Shape(destination.Length));
-            var input = Fn.Concat([Fn.IndexSelect(h, 0, src), Fn.IndexSelect(h, 0, dst), e], 1);
+            var input = Fn.Concat([Fn.IndexSelect(h, 0, source), Fn.IndexSelect(h, 0, destination), e], 1);
             var message = Fn.Relu(_e2.Forward(Fn.Relu(_eNorm.Forward(_e1.Forward(input)))));
             var gate = Fn.Sigmoid(_m.Forward(message));
             edges = Fn.Add(e, Fn.Unary(UnaryOp.Clamp, Fn.Mul(e, gate), -100, 100));
-            aggregated = Fn.ScatterAdd(Fn.Mul(message, gate), _bySource ? src : dst, v);
+            aggregated = Fn.ScatterAdd(Fn.Mul(message, gate), aggregation);
         }
         var update = _h2.Forward(Fn.Relu(_hNorm.Forward(_h1.Forward(Fn.Concat([h, aggregated], 1)))));
         return (Fn.Add(h, update), edges);

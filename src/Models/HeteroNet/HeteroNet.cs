@@ -8,6 +8,7 @@ namespace Hep.Models.HeteroNet;
 /// exchange MLPs g_h / g_e applied row-wise to the merged node and edge states, then a per-event mean
 /// over all nodes of both types and the decoder Linear → ReLU → Dropout → Linear. Names follow the
 /// port: embed.*_embed, LLPB_clu.i.*, LLPB_trk.i.*, combine_h.{0,2}, combine_e.{0,2}, graph_dec.{0,3}.
+/// Message sums and the readout use the batch's prebuilt sorted plans (deterministic, one sort per batch).
 /// </summary>
 public sealed class HeteroNet : Module
 {
@@ -54,8 +55,8 @@ public sealed class HeteroNet : Module
         Variable merged = hc;
         for (int i = 0; i < Config.NumLayers; i++)
         {
-            (hc, ec) = _clusterBlocks[i].Forward(hc, ec, c.Source, c.Destination);
-            (ht, et) = _trackerBlocks[i].Forward(ht, et, t.Source, t.Destination);
+            (hc, ec) = _clusterBlocks[i].Forward(hc, ec, c.SourceIndex, c.DestinationIndex, c.AggregationPlan);
+            (ht, et) = _trackerBlocks[i].Forward(ht, et, t.SourceIndex, t.DestinationIndex, t.AggregationPlan);
             merged = Exchange(_combineH0, _combineH1, hc, ht);
             hc = Fn.Slice(merged, 0, 0, c.NodeCount);
             ht = Fn.Slice(merged, 0, c.NodeCount, t.NodeCount);
@@ -63,8 +64,7 @@ public sealed class HeteroNet : Module
             ec = Fn.Slice(edges, 0, 0, c.EdgeCount);
             et = Fn.Slice(edges, 0, c.EdgeCount, t.EdgeCount);
         }
-        using var graphOfNode = Tensor.FromArray<int>(merged.Backend, c.Graph.Concat(t.Graph).ToArray(), new Shape(c.NodeCount + t.NodeCount));
-        var pooled = Fn.SegmentMean(merged, graphOfNode, batch.Graphs);
+        var pooled = Fn.SegmentMean(merged, batch.ReadoutPlan);
         return _dec1.Forward(_decDropout.Forward(Fn.Relu(_dec0.Forward(pooled))));
     }
 

@@ -188,4 +188,78 @@ public class SegmentReduceKernelTests(IBackend backend)
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => TensorOps.ScatterAdd(source, index, 2).Dispose());
         Assert.That(ex!.Message, Does.Contain("ScatterAdd"));
     });
+
+    // Planned reductions (prebuilt CSR plan) against the unplanned sorted variant: bitwise equal, for
+    // E = 9001 (not a multiple of any width) and E = 40,003 with a skewed index (the parallel counting
+    // sort's chunks split node 0's edges), zero-in-degree nodes included.
+    [TestCase(9001, 37, 1200, false)]
+    [TestCase(40_003, 64, 5000, true)]
+    public void PlannedMatchesSortedBitwise(int e, int f, int v, bool skewed) => NotImplementedGuard.Run(backend, () =>
+    {
+        var idx = Rand.Ints(41, e, 0, v - 100);
+        if (skewed)
+            for (int i = 0; i < e; i += 2) idx[i] = 0;
+        using var source = Tensor.FromArray<float>(backend, Rand.Floats(42, e * f, -1, 1), new Shape(e, f));
+        using var index = Tensor.FromArray<int>(backend, idx, new Shape(e));
+        using var plan = TensorOps.BuildSegmentPlan(index, v);
+        Assert.That((plan.Elements, plan.Segments), Is.EqualTo((e, v)));
+
+        // The plan is the stable counting sort of the index.
+        var offsets = new int[v + 1];
+        foreach (int i in idx) offsets[i + 1]++;
+        for (int n = 0; n < v; n++) offsets[n + 1] += offsets[n];
+        var order = Enumerable.Range(0, e).OrderBy(i => idx[i]).ToArray();   // OrderBy is stable
+        Assert.That(plan.Offsets.ToArray<int>(), Is.EqualTo(offsets), "plan offsets");
+        Assert.That(plan.Order.ToArray<int>(), Is.EqualTo(order), "plan order");
+
+        using var sorted = TensorOps.ScatterAdd(source, index, v, deterministic: true);
+        using var planned = TensorOps.ScatterAdd(source, plan);
+        Assert.That(planned.ToArray<float>(), Is.EqualTo(sorted.ToArray<float>()), "planned ScatterAdd");
+        using var again = TensorOps.ScatterAdd(source, plan);
+        Assert.That(again.ToArray<float>(), Is.EqualTo(planned.ToArray<float>()), "plan reused");
+        Assert.That(planned.ToArray<float>().AsSpan((v - 100) * f).ToArray(), Has.All.EqualTo(0f), "zero-in-degree nodes");
+
+        using var meanSorted = TensorOps.SegmentMean(source, index, v, true, out var countsSorted);
+        using var meanPlanned = TensorOps.SegmentMean(source, plan, out var countsPlanned);
+        using (countsSorted)
+        using (countsPlanned)
+        {
+            Assert.That(meanPlanned.ToArray<float>(), Is.EqualTo(meanSorted.ToArray<float>()), "planned SegmentMean");
+            Assert.That(countsPlanned.ToArray<float>(), Is.EqualTo(countsSorted.ToArray<float>()), "planned segment sizes");
+        }
+        TensorAssert.Close(planned, HostScatter(Array.ConvertAll(source.ToArray<float>(), x => (double)x), idx, v, f, false),
+            skewed ? 2e-2 : 1e-4, 1e-5, "planned ScatterAdd vs float64 host loops");
+    });
+
+    [Test]
+    public void PlannedEmptyEdgeSetGivesZeros() => NotImplementedGuard.Run(backend, () =>
+    {
+        using var source = Tensor.Zeros(backend, new Shape(0, 4));
+        using var index = Tensor.Zeros(backend, new Shape(0), DType.Int32);
+        using var plan = TensorOps.BuildSegmentPlan(index, 3);
+        Assert.That(plan.Offsets.ToArray<int>(), Is.EqualTo(new int[4]));
+        using var y = TensorOps.ScatterAdd(source, plan);
+        using var m = TensorOps.SegmentMean(source, plan, out var counts);
+        using (counts)
+        {
+            Assert.That(y.Shape, Is.EqualTo(new Shape(3, 4)));
+            Assert.That(y.ToArray<float>(), Has.All.EqualTo(0f));
+            Assert.That(m.ToArray<float>(), Has.All.EqualTo(0f));
+            Assert.That(counts.ToArray<float>(), Has.All.EqualTo(0f));
+        }
+    });
+
+    [Test]
+    public void PlanRejectsBadIndicesAndMismatchedSources() => NotImplementedGuard.Run(backend, () =>
+    {
+        using var good = Tensor.FromArray<int>(backend, [0, 1, 1], new Shape(3));
+        TensorOps.BuildSegmentPlan(good, 2).Dispose();   // skipped here if the backend lacks the kernel
+        using var bad = Tensor.FromArray<int>(backend, [0, 2, 1], new Shape(3));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => TensorOps.BuildSegmentPlan(bad, 2).Dispose())!.Message, Does.Contain("BuildSegmentPlan"));
+        using var negative = Tensor.FromArray<int>(backend, [0, -1, 1], new Shape(3));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => TensorOps.BuildSegmentPlan(negative, 2).Dispose())!.Message, Does.Contain("BuildSegmentPlan"));
+        using var plan = TensorOps.BuildSegmentPlan(good, 2);
+        using var wrong = Tensor.Zeros(backend, new Shape(4, 2));
+        Assert.That(Assert.Throws<ArgumentException>(() => TensorOps.ScatterAdd(wrong, plan).Dispose())!.Message, Does.Contain("ScatterAdd"));
+    });
 }

@@ -42,6 +42,13 @@ internal sealed class CpuGraphOps : IGraphOps
     public void SegmentGather(Tensor gradY, Tensor index, Tensor? counts, Tensor gradSource) => Dispatch("SegmentGather", gradY.DType,
         () => SegmentReduce<float>.Gather(gradY, index, counts, gradSource), () => SegmentReduce<double>.Gather(gradY, index, counts, gradSource));
 
+    public void BuildSegmentPlan(Tensor index, Tensor offsets, Tensor order) => SegmentPlanBuilder.Build(index, offsets, order);
+
+    public void PlannedSegmentReduce(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts) =>
+        Dispatch(counts is null ? "ScatterAdd" : "SegmentMean", source.DType,
+            () => SegmentReduce<float>.ReducePlanned(source, offsets, order, y, counts, counts is null ? "ScatterAdd" : "SegmentMean"),
+            () => SegmentReduce<double>.ReducePlanned(source, offsets, order, y, counts, counts is null ? "ScatterAdd" : "SegmentMean"));
+
     private static void Dispatch(string op, DType dtype, Action f32, Action f64)
     {
         if (dtype == DType.Float32) f32();
