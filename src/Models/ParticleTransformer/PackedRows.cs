@@ -13,7 +13,7 @@ namespace Hep.Models.ParticleTransformer;
 public sealed class PackedRows : IDisposable
 {
     private readonly Tensor _real, _scatter;
-    private readonly Dictionary<(int Parts, int Part, int Heads), Tensor> _headScatter = [];
+    private readonly Dictionary<(int Parts, int Part, int Heads, bool ZeroRow), Tensor> _headScatter = [];
     private readonly Dictionary<int, Tensor> _headGather = [];
 
     private PackedRows(int b, int n, int[] real, int[] scatter, IBackend backend)
@@ -76,16 +76,22 @@ public sealed class PackedRows : IDisposable
 
     /// <summary>
     /// Packed rows (R, P·H·D) holding P parts (q, k, v) of H heads each → part <paramref name="part"/>
-    /// in the attention layout (B, H, N, D), contiguous, zeros in padded slots. One row gather of D-wide
-    /// rows replaces the scatter to slots followed by the head transposition copy.
+    /// in the attention layout (B, H, N, D), contiguous. One row gather of D-wide rows replaces the
+    /// scatter to slots followed by the head transposition copy. Padded slots hold zeros when a gradient
+    /// is tracked; without one (inference) they repeat packed row 0's head instead, so the gather reads
+    /// the projection in place (no copy with a zero row appended). Either is exact: padded slots are
+    /// masked keys (weight exactly 0) and queries whose outputs <see cref="PackHeads"/> never reads.
     /// </summary>
     public Variable UnpackHeads(Variable packed, int parts, int part, int heads)
     {
         int d = packed.Shape[^1] / (parts * heads);
         if (packed.Shape != new Shape(Count, parts * heads * d)) throw new ArgumentException($"PackedRows: {packed.Shape} is not (R = {Count}, {parts}·{heads}·D)");
+        var flat = Fn.Reshape(packed, Count * parts * heads, d);
+        if (!packed.RequiresGrad && Count > 0)
+            return Fn.Reshape(Fn.IndexSelect(flat, 0, HeadsScatter(parts, part, heads, zeroRow: false)), Batch, heads, Slots, d);
         using var zero = Tensor.Zeros(packed.Backend, new Shape(1, d), packed.DType);
-        var rows = Fn.Concat([Fn.Reshape(packed, Count * parts * heads, d), Variable.Constant(zero)], 0);
-        return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsScatter(parts, part, heads)), Batch, heads, Slots, d);
+        var rows = Fn.Concat([flat, Variable.Constant(zero)], 0);
+        return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsScatter(parts, part, heads, zeroRow: true)), Batch, heads, Slots, d);
     }
 
     /// <summary>Attention layout (B, H, N, D) → the real rows (R, H·D) (heads concatenated in order).</summary>
@@ -97,14 +103,14 @@ public sealed class PackedRows : IDisposable
         return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsGather(h)), Count, h * d);
     }
 
-    // Row (b, h, n) of part s ← packed row r(b, n)·P·H + s·H + h of the (R·P·H, D) view; padded slots ← the zero row R·P·H.
-    private Tensor HeadsScatter(int parts, int part, int heads)
+    // Row (b, h, n) of part s ← packed row r(b, n)·P·H + s·H + h of the (R·P·H, D) view; padded slots ← the zero
+    // row R·P·H appended to the view (zeroRow) or packed row 0's (s, h) row.
+    private Tensor HeadsScatter(int parts, int part, int heads, bool zeroRow)
     {
-        var key = (parts, part, heads);
+        var key = (parts, part, heads, zeroRow);
         if (_headScatter.TryGetValue(key, out var cached)) return cached;
         var map = new int[Batch * heads * Slots];
         var dense = _scatter.ToArray<int>();
-        int zeroRow = Count * parts * heads;
         for (int b = 0; b < Batch; b++)
         {
             for (int h = 0; h < heads; h++)
@@ -112,7 +118,9 @@ public sealed class PackedRows : IDisposable
                 for (int n = 0; n < Slots; n++)
                 {
                     int r = dense[b * Slots + n];
-                    map[(b * heads + h) * Slots + n] = r == Count ? zeroRow : (r * parts + part) * heads + h;
+                    map[(b * heads + h) * Slots + n] = r == Count
+                        ? (zeroRow ? Count * parts * heads : part * heads + h)
+                        : (r * parts + part) * heads + h;
                 }
             }
         }

@@ -144,15 +144,25 @@ public sealed class PairEmbed : Module
     /// <see cref="PairFeatures.ComputeRealPairs"/>) are embedded and scattered to (i, j) and (j, i); the
     /// entries of padded pairs are 0. They only ever meet a padded key (masked to −∞) or a padded query
     /// row (which never reaches the class token), so the model's outputs equal the dense path's.
+    /// When nothing is recorded (inference) the embedding runs with the batch norms folded into the
+    /// convolutions, chunk by chunk (<see cref="FoldedElements"/>).
     /// </summary>
     public Variable ForwardRealPairs(Variable realPairFeatures, int[] denseIndex, int b, int n)
     {
         int r = denseIndex.Length, p = PairCount(n);
         if (realPairFeatures.Shape != new Shape(1, realPairFeatures.Shape[1], r))
             throw new ArgumentException($"PairEmbed: real-pair features {realPairFeatures.Shape} must be (1, C, {r})");
-        var elements = Elements(realPairFeatures);
-        using var zero = Tensor.Zeros(elements.Backend, new Shape(1, Heads, 1), elements.DType);
-        var padded = Fn.Concat([elements, Variable.Constant(zero)], 2);
+        Variable padded;
+        if (!Training && Tape.Current is null)
+        {
+            padded = Variable.Constant(FoldedElements(realPairFeatures.Data));
+        }
+        else
+        {
+            var elements = Elements(realPairFeatures);
+            using var zero = Tensor.Zeros(elements.Backend, new Shape(1, Heads, 1), elements.DType);
+            padded = Fn.Concat([elements, Variable.Constant(zero)], 2);
+        }
         // Position of each dense pair in the real-pair list, r (the zero column) for padded pairs.
         var position = new int[(long)b * p];
         Array.Fill(position, r);
@@ -169,10 +179,120 @@ public sealed class PairEmbed : Module
                 }
             }
         });
-        using var index = Tensor.FromArray<int>(elements.Backend, map, new Shape(b * n * n));
+        using var index = Tensor.FromArray<int>(padded.Backend, map, new Shape(b * n * n));
         var full = Fn.Reshape(Fn.IndexSelect(padded, 2, index), Heads, b, n, n);
         return Fn.Contiguous(Fn.Permute(full, 1, 0, 2, 3));
     }
+
+    /// <summary>Pairs per chunk of <see cref="FoldedElements"/>: a (chunk, 64) float32 activation is 2 MiB, so a chunk's layers run out of cache.</summary>
+    public const int FoldedChunk = 8192;
+
+    /// <summary>
+    /// Eval-mode embedding of pair features (1, C, U) → (1, H, U + 1), column U zero, when no gradient is
+    /// recorded: every batch norm (running statistics) is folded into the adjacent 1×1 convolution
+    /// (input BN into the first conv's columns, each conv's BN into its rows: W' = s·W·s₀, b' = s·(b + W·t₀) + t
+    /// with s = γ/√(σ² + ε), t = β − μ·s; folded in float64 on the host), and the pairs go through the
+    /// layers (Linear form, GEMM + bias + GELU) in chunks of <see cref="FoldedChunk"/> rows, so the
+    /// intermediate activations stay in cache and are recycled chunk to chunk. Equals
+    /// <see cref="Elements(Variable)"/> up to float rounding.
+    /// </summary>
+    public Tensor FoldedElements(Tensor features)
+    {
+        if (Training) throw new InvalidOperationException("PairEmbed: folded batch norms need eval mode");
+        int c = features.Shape[1], u = features.Shape[2];
+        if (features.Shape != new Shape(1, c, u)) throw new ArgumentException($"PairEmbed: pair features {features.Shape} must be (1, C, U)");
+        var backend = features.Backend;
+        var dtype = features.DType;
+        var layers = FoldLayers(backend, dtype);
+        try
+        {
+            using var channels = TensorOps.Reshape(features, c, u);
+            using var transposed = channels.Transpose(0, 1);
+            using var rows = TensorOps.Contiguous(transposed);                  // (U, C)
+            var output = Tensor.Zeros(backend, new Shape(Heads, u + 1), dtype); // column U stays 0
+            for (int start = 0; start < u; start += FoldedChunk)
+            {
+                int length = Math.Min(FoldedChunk, u - start);
+                using var scope = TensorScope.Begin();
+                var h = rows.Slice(0, start, length);
+                foreach (var (weightT, bias, gelu) in layers)
+                {
+                    var y = TensorOps.MatMul(h, weightT);
+                    TensorOps.AddInPlace(y, bias);
+                    if (gelu) TensorOps.UnaryInPlace(UnaryOp.Gelu, y);
+                    h = y;
+                }
+                TensorOps.CopyInto(h.Transpose(0, 1), output.Slice(1, start, length));
+            }
+            using (output)
+            {
+                return TensorOps.Reshape(output, 1, Heads, u + 1);
+            }
+        }
+        finally
+        {
+            foreach (var (weightT, bias, _) in layers)
+            {
+                weightT.Dispose();
+                bias.Dispose();
+            }
+        }
+    }
+
+    // The conv layers with the batch norms folded in: (Wᵀ (C, O), b (O), GELU) each.
+    private List<(Tensor WeightT, Tensor Bias, bool Gelu)> FoldLayers(IBackend backend, DType dtype)
+    {
+        var (s0, t0) = Affine(_inputNorm);
+        var folded = new List<(Tensor, Tensor, bool)>();
+        bool first = true;
+        foreach (var (conv, norm, gelu) in _layers)
+        {
+            int o = conv.OutChannels, c = conv.InChannels;
+            var w = conv.Weight.Data.ToDoubleArray();
+            var b = conv.Bias?.Data.ToDoubleArray() ?? new double[o];
+            var (s, t) = Affine(norm);
+            var wt = new double[c * o];
+            var bf = new double[o];
+            for (int row = 0; row < o; row++)
+            {
+                double shift = b[row];
+                for (int col = 0; col < c; col++)
+                {
+                    double weight = w[row * c + col];
+                    wt[col * o + row] = s[row] * weight * (first ? s0[col] : 1);
+                    if (first) shift += weight * t0[col];
+                }
+                bf[row] = s[row] * shift + t[row];
+            }
+            folded.Add((Upload(backend, wt, new Shape(c, o), dtype), Upload(backend, bf, new Shape(o), dtype), gelu));
+            first = false;
+        }
+        return folded;
+    }
+
+    // Eval batch norm as y = s·x + t per channel.
+    private static (double[] Scale, double[] Shift) Affine(BatchNorm norm)
+    {
+        var mean = norm.RunningMean.ToDoubleArray();
+        var variance = norm.RunningVar.ToDoubleArray();
+        var gamma = norm.Weight?.Data.ToDoubleArray();
+        var beta = norm.Bias?.Data.ToDoubleArray();
+        var s = new double[mean.Length];
+        var t = new double[mean.Length];
+        for (int i = 0; i < mean.Length; i++)
+        {
+            s[i] = (gamma?[i] ?? 1) / Math.Sqrt(variance[i] + norm.Eps);
+            t[i] = (beta?[i] ?? 0) - mean[i] * s[i];
+        }
+        return (s, t);
+    }
+
+    private static Tensor Upload(IBackend backend, double[] values, Shape shape, DType dtype) => dtype switch
+    {
+        DType.Float64 => Tensor.FromArray<double>(backend, values, shape).DetachFromScope(),
+        DType.Float32 => Tensor.FromArray<float>(backend, Array.ConvertAll(values, v => (float)v), shape).DetachFromScope(),
+        _ => throw new ArgumentException($"PairEmbed: folded layers need float32 or float64, got {dtype}"),
+    };
 
     private static int PairCount(int n) => PairFeatures.PairCount(n);
 }
