@@ -262,4 +262,46 @@ public class SegmentReduceKernelTests(IBackend backend)
         using var wrong = Tensor.Zeros(backend, new Shape(4, 2));
         Assert.That(Assert.Throws<ArgumentException>(() => TensorOps.ScatterAdd(wrong, plan).Dispose())!.Message, Does.Contain("ScatterAdd"));
     });
+
+    // Source rows at every alignment (offset 0..lanes − 1 elements into a larger buffer): rows that are
+    // whole vectors but not 64-byte aligned take the CPU's aligned-load path. The sum of each node is
+    // checked bitwise against a host loop adding the rows in edge order in the source precision.
+    [TestCase(DType.Float32, 64, 16)]
+    [TestCase(DType.Float32, 80, 16)]
+    [TestCase(DType.Float64, 24, 8)]
+    public void PlannedSumsAreExactAtEveryAlignment(DType dtype, int f, int lanes) => NotImplementedGuard.Run(backend, () =>
+    {
+        const int e = 3001, v = 400;
+        var idx = Rand.Ints(51, e, 0, v - 7);
+        var data = Rand.Doubles(52, e * f + 64);
+        if (dtype == DType.Float32) data = Array.ConvertAll(data, x => (double)(float)x);
+        using var index = Tensor.FromArray<int>(backend, idx, new Shape(e));
+        using var plan = TensorOps.BuildSegmentPlan(index, v);
+        using var flat = Upload(data, new Shape(e * f + 64), dtype);
+        for (int offset = 0; offset < lanes; offset++)
+        {
+            using var slice = flat.Slice(0, offset, e * f);
+            using var source = slice.View(e, f);
+            using var y = TensorOps.ScatterAdd(source, plan);
+            var got = y.ToDoubleArray();
+            var s32 = new float[v * f];
+            var s64 = new double[v * f];
+            for (int i = 0; i < e; i++)
+            {
+                for (int c = 0; c < f; c++)
+                {
+                    s32[idx[i] * f + c] += (float)data[offset + i * f + c];
+                    s64[idx[i] * f + c] += data[offset + i * f + c];
+                }
+            }
+            for (int n = 0; n < v; n++)
+            {
+                for (int c = 0; c < f; c++)
+                {
+                    double want = dtype == DType.Float32 ? s32[n * f + c] : s64[n * f + c];
+                    if (got[n * f + c] != want) Assert.Fail($"offset {offset}: node {n} col {c}: {got[n * f + c]} != {want}");
+                }
+            }
+        }
+    });
 }
