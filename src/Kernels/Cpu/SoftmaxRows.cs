@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
 using Hep.Engine;
 
 namespace Hep.Kernels.Cpu;
@@ -7,12 +8,20 @@ namespace Hep.Kernels.Cpu;
 /// <summary>
 /// Row softmax / log-softmax over the last axis, (rows, n) contiguous, rows split across cores.
 /// Forward: m = max, y = exp(x − m)/Σ (log: x − m − log Σ). A row that is all −∞ (fully masked)
-/// gives zeros (log: −∞) instead of NaN. Backward: softmax gx = y(g − g·y); log gx = g − eʸ Σg.
+/// gives zeros (log: −∞) instead of NaN. float32 softmax (not log) with AVX-512 runs the masked-softmax
+/// row kernel with no mask (<see cref="Attention.MaskedSoftmaxAvx512"/>). Backward: softmax gx = y(g − g·y); log gx = g − eʸ Σg.
 /// </summary>
 internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Forward(Tensor x, Tensor y, bool log)
     {
+        if (!log && typeof(T) == typeof(float) && Avx512F.IsSupported && x.Shape.Rank > 0)
+        {
+            // float32 softmax with AVX-512: the masked-softmax row kernel without a mask (one read of x,
+            // one streaming write of y for large outputs).
+            Attention.MaskedSoftmaxRows<T>.Forward(x, null, y);
+            return;
+        }
         var xs = CpuTensor.Array<T>(x, "Softmax");
         var ys = CpuTensor.Array<T>(y, "Softmax");
         int n = x.Shape.Rank == 0 ? 1 : x.Shape[^1];

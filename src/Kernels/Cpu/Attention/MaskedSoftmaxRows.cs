@@ -144,6 +144,17 @@ internal sealed class MaskWalk(int[] shape, int[] strides, int offset)
     /// <summary>A cursor positioned at row r.</summary>
     public Cursor At(int r) => new(shape, strides, offset, r);
 
+    /// <summary>Consecutive rows sharing one mask row: the size of the trailing broadcast axes (stride 0 or size 1).</summary>
+    public int RunLength
+    {
+        get
+        {
+            int run = 1;
+            for (int a = shape.Length - 1; a >= 0 && (strides[a] == 0 || shape[a] == 1); a--) run *= shape[a];
+            return run;
+        }
+    }
+
     /// <summary>An odometer over the leading axes (one per worker; no per-call table).</summary>
     public sealed class Cursor
     {
