@@ -26,6 +26,21 @@ public sealed class BatchNorm : Module
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
 
+    /// <summary>
+    /// The eval-mode normalisation as a per-channel affine map y = x·Scale + Shift from the running
+    /// statistics: Scale = γ/√(running_var + ε), Shift = β − running_mean·Scale (the same ops and rounding
+    /// as <see cref="Fn.BatchNorm"/> in eval). For fusing into a producer (a GEMM epilogue); owned by the caller.
+    /// </summary>
+    public (Tensor Scale, Tensor Shift) EvalAffine()
+    {
+        using var shifted = TensorOps.AddScalar(RunningVar, Eps);
+        using var invStd = TensorOps.Unary(UnaryOp.Rsqrt, shifted);
+        var scale = Weight is null ? invStd.Alias() : TensorOps.Mul(Weight.Data, invStd);
+        using var meanScale = TensorOps.Mul(RunningMean, scale);
+        var shift = Bias is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(Bias.Data, meanScale);
+        return (scale, shift);
+    }
+
     public Variable Forward(Variable x) => Fn.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
 
     /// <summary>

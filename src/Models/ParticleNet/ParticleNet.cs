@@ -72,7 +72,7 @@ public sealed class ParticleNet : Module
         for (int i = 0; i < _blocks.Count; i++)
         {
             var coordinates = i == 0 ? maskedPoints : fts.Data;
-            fts = Fn.Mul(_blocks[i].Forward(coordinates, fts, m, NeighbourOverride?.Invoke(i)), maskVar);
+            fts = Fn.Mul(_blocks[i].Forward(coordinates, fts, m, NeighbourOverride?.Invoke(i), paddedOutputsMasked: true), maskVar);
             if (_fusionConv is not null) outputs.Add(fts);
         }
         if (_fusionConv is not null)

@@ -327,6 +327,30 @@ internal static unsafe class Sgemm
         {
             int cols = Math.Min(nr, nc - jr);
             int dst = jr * kc;
+            if (b.ColStride == 1 && cols == nr && Vector256.IsHardwareAccelerated)
+            {
+                // Whole panel of a row-major B: each depth's NR floats copied in registers (a memmove call
+                // per 64–128 bytes cost more than the copy).
+                fixed (float* ps = src, pd = packB)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s0 = ps + b.Index(bi, pc + p, jc + jr);
+                        float* d0 = pd + dst + (long)p * nr;
+                        if (Wide)
+                        {
+                            Vector512.Store(Vector512.Load(s0), d0);
+                            Vector512.Store(Vector512.Load(s0 + 16), d0 + 16);
+                        }
+                        else
+                        {
+                            Vector256.Store(Vector256.Load(s0), d0);
+                            Vector256.Store(Vector256.Load(s0 + 8), d0 + 8);
+                        }
+                    }
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++)
             {
                 int s = b.Index(bi, pc + p, jc + jr);
