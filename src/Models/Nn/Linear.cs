@@ -16,5 +16,42 @@ public sealed class Linear : Module
     public Variable Weight { get; }
     public Variable? Bias { get; }
 
-    public Variable Forward(Variable x) => Fn.Linear(x, Weight, Bias);
+    public Variable Forward(Variable x) => Apply(x, Weight, Bias, GemmActivation.None);
+
+    /// <summary>act(x·Wᵀ + b): the layer followed by a ReLU or GELU.</summary>
+    public Variable Forward(Variable x, GemmActivation activation) => Apply(x, Weight, Bias, activation);
+
+    /// <summary>
+    /// act(x·Wᵀ + b) over the last axis of x (…, in), W (out, in), b (out) or null. When nothing is
+    /// recorded (no tape: inference) this is one GEMM over all rows with the bias (and a ReLU) in its
+    /// epilogue (<see cref="TensorOps.MatMulEpilogue"/>: no extra pass for them) and a GELU in place on
+    /// the result; otherwise the
+    /// differentiable <see cref="Fn.Linear"/> followed by <see cref="Fn.Relu"/> / <see cref="Fn.Gelu"/>.
+    /// </summary>
+    public static Variable Apply(Variable x, Variable weight, Variable? bias, GemmActivation activation)
+    {
+        int inF = weight.Shape[1], outF = weight.Shape[0];
+        long rows = inF == 0 ? 0 : x.Shape.Numel / inF;
+        if (Tape.Current is null && rows > 0 && x.Shape[^1] == inF)
+        {
+            using var flat = TensorOps.Reshape(x.Data, (int)rows, inF);
+            using var wt = weight.Data.Transpose(0, 1);
+            // GELU runs as its own in-place pass: the unary kernel (float exp, 16 lanes) measured faster than the
+            // epilogue's (ParT inference step 575 vs 658 ms in paired runs); ReLU is free in the epilogue.
+            var fused = activation == GemmActivation.Gelu ? GemmActivation.None : activation;
+            using var y = TensorOps.MatMulEpilogue(flat, wt, new GemmEpilogue(ColumnBias: bias?.Data, Activation: fused));
+            if (activation == GemmActivation.Gelu) TensorOps.UnaryInPlace(UnaryOp.Gelu, y);
+            var shape = x.Shape.ToArray();
+            shape[^1] = outF;
+            return Variable.Constant(TensorOps.Reshape(y, shape));
+        }
+        var linear = Fn.Linear(x, weight, bias);
+        return activation switch
+        {
+            GemmActivation.None => linear,
+            GemmActivation.Relu => Fn.Relu(linear),
+            GemmActivation.Gelu => Fn.Gelu(linear),
+            _ => throw new ArgumentException($"Linear: unknown activation {activation}"),
+        };
+    }
 }

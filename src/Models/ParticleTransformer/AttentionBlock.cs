@@ -84,7 +84,7 @@ public sealed class AttentionBlock : Module
 
     private Variable FeedForward(Variable x)
     {
-        var f = _activationDropout.Forward(Fn.Gelu(_fc1.Forward(_preFcNorm.Forward(x))));
+        var f = _activationDropout.Forward(_fc1.Forward(_preFcNorm.Forward(x), GemmActivation.Gelu));
         f = _dropout.Forward(_fc2.Forward(_postFcNorm.Forward(f)));
         return Fn.Add(f, Fn.Mul(ResidualScale, x));
     }

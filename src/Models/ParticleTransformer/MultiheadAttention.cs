@@ -58,7 +58,7 @@ public sealed class MultiheadAttention : Module
     /// </summary>
     public Variable ForwardPacked(Variable h, Variable? bias, Tensor keyPaddingMask, PackedRows rows, Variable? headScale = null)
     {
-        var qkv = Fn.Linear(h, InProjWeight, InProjBias); // (R, 3E)
+        var qkv = Linear.Apply(h, InProjWeight, InProjBias, GemmActivation.None); // (R, 3E)
         var q = rows.UnpackHeads(qkv, 3, 0, Heads);        // (B, H, N, D)
         var k = rows.UnpackHeads(qkv, 3, 1, Heads);
         var v = rows.UnpackHeads(qkv, 3, 2, Heads);
@@ -67,9 +67,9 @@ public sealed class MultiheadAttention : Module
         int d = HeadDim;
         var weight = Fn.Mul(Fn.Reshape(_outProj.Weight, Heads, d, EmbedDim), Fn.Reshape(headScale, Heads, 1, 1));
         var bias2 = Fn.Mul(Fn.Reshape(_outProj.Bias!, Heads, d), Fn.Reshape(headScale, Heads, 1));
-        return Fn.Linear(merged,
+        return Linear.Apply(merged,
             Fn.Reshape(Fn.Permute(weight, 1, 0, 2), EmbedDim, EmbedDim),
-            Fn.Reshape(Fn.Permute(bias2, 1, 0), EmbedDim));
+            Fn.Reshape(Fn.Permute(bias2, 1, 0), EmbedDim), GemmActivation.None);
     }
 
     private Variable Attend(Variable q, Variable k, Variable v, Variable? bias, Tensor? keyPaddingMask)
@@ -84,7 +84,7 @@ public sealed class MultiheadAttention : Module
 
     // x·W_part^T + b_part for part 0 (Q), 1 (K), 2 (V) of the packed projection.
     private Variable Project(Variable x, int part) =>
-        Fn.Linear(x, Fn.Slice(InProjWeight, 0, part * EmbedDim, EmbedDim), Fn.Slice(InProjBias, 0, part * EmbedDim, EmbedDim));
+        Linear.Apply(x, Fn.Slice(InProjWeight, 0, part * EmbedDim, EmbedDim), Fn.Slice(InProjBias, 0, part * EmbedDim, EmbedDim), GemmActivation.None);
 
     // (B, N, E) → (B, H, N, D).
     private Variable SplitHeads(Variable x) =>

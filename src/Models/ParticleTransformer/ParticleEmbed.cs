@@ -29,7 +29,7 @@ public sealed class ParticleEmbed : Module
     public Variable Forward(Variable features)
     {
         var x = Fn.Permute(_inputNorm.Forward(features), 0, 2, 1);
-        foreach (var (norm, linear) in _layers) x = Fn.Gelu(linear.Forward(norm.Forward(x)));
+        foreach (var (norm, linear) in _layers) x = linear.Forward(norm.Forward(x), GemmActivation.Gelu);
         return x;
     }
 
@@ -41,7 +41,7 @@ public sealed class ParticleEmbed : Module
     {
         var normed = Fn.Contiguous(Fn.Permute(_inputNorm.Forward(features), 0, 2, 1)); // (B, N, C0)
         var x = rows.Pack(normed);                                                      // (R, C0)
-        foreach (var (norm, linear) in _layers) x = Fn.Gelu(linear.Forward(norm.Forward(x)));
+        foreach (var (norm, linear) in _layers) x = linear.Forward(norm.Forward(x), GemmActivation.Gelu);
         return x;
     }
 }
