@@ -45,10 +45,11 @@ public class FusedVsComposedTests(IBackend backend)
     }
 
     // (B, H, Nq, Nk, D): particle attention with pair bias (ParT), a padded-key variant without bias,
-    // and class attention (one query over N + 1 keys, no bias).
+    // and class attention (one query over N + 1 keys, no bias; 129 keys = eight whole 16-key blocks and one of a single key).
     [TestCase(DType.Float32, 3, 8, 20, 20, 16, true)]
     [TestCase(DType.Float32, 2, 2, 33, 33, 32, false)]
     [TestCase(DType.Float32, 3, 8, 1, 21, 16, false)]
+    [TestCase(DType.Float32, 3, 8, 1, 129, 16, false)]
     [TestCase(DType.Float64, 2, 2, 9, 140, 16, true)]
     public void AttentionMatchesComposedForwardAndBackward(DType dtype, int b, int h, int nq, int nk, int d, bool withBias) => NotImplementedGuard.Run(backend, () =>
     {
