@@ -13,7 +13,8 @@ namespace Hep.Benchmarks.HotKernels;
 /// (the bandwidth baseline: softmax reads x and writes y exactly like a copy). Baseline: a streaming copy
 /// (AVX-512 loads, aligned non-temporal stores, one half per core), the fastest copy on this machine;
 /// Ratio = time / that copy's time, so 1/Ratio is the fraction of copy bandwidth reached. Also shown:
-/// memmove of the two halves (Span.CopyTo), the engine's Memory.Copy, libtorch's copy_ and softmax(x + mask).
+/// memmove of the two halves (Span.CopyTo), the engine's Memory.Copy, libtorch's copy_ and softmax(x + mask),
+/// and the unmasked softmax (engine: the same row kernel with no mask, into y; libtorch: softmax, allocating its output).
 /// </summary>
 [Config(typeof(HotKernelConfig))]
 [MemoryDiagnoser]
@@ -50,6 +51,8 @@ public class SoftmaxBenchmarks
         backend.Attention.MaskedSoftmaxForward(_x, _maskView, _y);
         using var scope = torch.NewDisposeScope();
         Torch.AssertClose("MaskedSoftmax", _y.ToArray<float>(), Torch.Floats(torch.softmax(_tx + _tMask, -1)), 1e-6, 1e-4);
+        backend.Norm.SoftmaxForward(_x, _y, false);
+        Torch.AssertClose("Softmax", _y.ToArray<float>(), Torch.Floats(torch.softmax(_tx, -1)), 1e-6, 1e-4);
     }
 
     [GlobalCleanup]
@@ -100,8 +103,18 @@ public class SoftmaxBenchmarks
     [Benchmark(Description = "engine: masked softmax")]
     public void EngineMaskedSoftmax() => CpuBackend.Shared.Attention.MaskedSoftmaxForward(_x, _maskView, _y);
 
+    [Benchmark(Description = "engine: softmax (no mask)")]
+    public void EngineSoftmax() => CpuBackend.Shared.Norm.SoftmaxForward(_x, _y, false);
+
     [Benchmark(Description = "libtorch: copy_")]
     public void LibtorchCopy() => _ty.copy_(_tx);
+
+    [Benchmark(Description = "libtorch: softmax(x)")]
+    public long LibtorchSoftmaxUnmasked()
+    {
+        using var scope = torch.NewDisposeScope();
+        return torch.softmax(_tx, -1).shape[3];
+    }
 
     [Benchmark(Description = "libtorch: softmax(x + mask)")]
     public long LibtorchSoftmax()

@@ -105,6 +105,28 @@ public class SoftmaxFloat32Tests
         TensorAssert.Close(yv.Select(v => (double)v).ToArray(), expect, 1e-9, 2e-6, $"n = {n}", allowAllZero: n == 1);
     }
 
+    // Rows whose max lies outside the band where the kernel skips the shift (all logits far below 0,
+    // or far above) and rows straddling its edges: the same float64 agreement.
+    [TestCase(-300f)]
+    [TestCase(-60f)]
+    [TestCase(-17f)]
+    [TestCase(-15f)]
+    [TestCase(63f)]
+    [TestCase(66f)]
+    [TestCase(500f)]
+    public void UnmaskedSoftmaxOfShiftedLogitsMatchesFloat64(float offset)
+    {
+        var backend = CpuBackend.Shared;
+        const int rows = 64, n = 128;
+        var x = Rand.Floats(31, rows * n, -3, 0);
+        for (int i = 0; i < x.Length; i++) x[i] += offset;
+        for (int r = 0; r < rows; r += 4) x[r * n + r % n] = offset + 1f;   // some rows' max just above the offset
+        var expect = Reference(x, rows, n);
+        using var xt = Tensor.FromArray<float>(backend, x, new Shape(rows, n));
+        using var y = TensorOps.Softmax(xt, -1);
+        TensorAssert.Close(y.ToArray<float>().Select(v => (double)v).ToArray(), expect, 1e-9, 2e-6, $"offset {offset}");
+    }
+
     // An output above the streaming threshold (non-temporal stores), n = 128 (whole vectors) and a
     // ragged n, from a view at an odd offset so that rows are not 64-byte aligned.
     [TestCase(128)]
