@@ -45,9 +45,10 @@ public static partial class Fn
         var backend = TensorOps.SameBackend("LayerNorm", x.Data, gamma?.Data, beta?.Data);
         using var xc = TensorOps.Contiguous(x.Data);
         int rows = n == 0 ? 0 : (int)(x.Data.Numel / n);
-        var y = Tensor.Zeros(backend, x.Shape, x.DType);
-        using var mean = Tensor.Zeros(backend, new Shape(rows), x.DType);
-        using var rstd = Tensor.Zeros(backend, new Shape(rows), x.DType);
+        // Every element of y, mean and rstd is written by the kernels (uninitialized: no clearing pass).
+        var y = Tensor.Empty(backend, x.Shape, x.DType);
+        using var mean = Tensor.Empty(backend, new Shape(rows), x.DType);
+        using var rstd = Tensor.Empty(backend, new Shape(rows), x.DType);
         backend.Norm.LayerNormForward(xc, gamma?.Data, beta?.Data, eps, y, mean, rstd);
         var fn = new LayerNormFunction(xc, gamma?.Data, mean, rstd);
         return gamma is null ? Tape.Record(fn, y, x) : Tape.Record(fn, y, x, gamma, beta!);
