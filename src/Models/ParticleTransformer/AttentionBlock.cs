@@ -72,6 +72,21 @@ public sealed class AttentionBlock : Module
         return FeedForward(AttentionResidual(attended, cls));
     }
 
+    /// <summary>
+    /// <see cref="ForwardClass"/> for inference (no gradient) on the packed particle rows (R, E) of
+    /// <paramref name="rows"/>: the LayerNorm and K/V projection run over the R real rows and the B class
+    /// tokens only (<see cref="MultiheadAttention.ForwardClassPacked"/>). Same outputs.
+    /// </summary>
+    public Variable ForwardClassPacked(Variable packed, Variable cls, Tensor keyPaddingMask, PackedRows rows)
+    {
+        int b = keyPaddingMask.Shape[0];
+        var u = _preAttnNorm.Forward(Fn.Concat([packed, Fn.Reshape(cls, b, EmbedDim)], 0)); // (R + B, E)
+        using var clsValid = Tensor.Full(keyPaddingMask.Backend, new Shape(b, 1), 1.0, keyPaddingMask.DType);
+        using var valid = TensorOps.Concat([clsValid, keyPaddingMask], 1);
+        var attended = _attention.ForwardClassPacked(cls, u, valid, rows);
+        return FeedForward(AttentionResidual(attended, cls));
+    }
+
     private Variable AttentionResidual(Variable attended, Variable residual)
     {
         // (…, E) viewed as (rows, H, D), scaled per head, transposed to d-major: out[d·H + h] = a[h·D + d]·c[h].

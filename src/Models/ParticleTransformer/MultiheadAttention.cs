@@ -72,6 +72,25 @@ public sealed class MultiheadAttention : Module
             Fn.Reshape(Fn.Permute(bias2, 1, 0), EmbedDim), GemmActivation.None);
     }
 
+    /// <summary>
+    /// Class attention without a gradient (inference): query (B, 1, E) attends to keys/values projected from
+    /// packed rows (R + B, E) = the real particles' rows and then the B class-token rows (see
+    /// <see cref="PackedRows.UnpackClassHeads"/>), keyPaddingMask (B, 1 + N) with 1 = valid → (B, 1, E) after
+    /// out_proj. Equals <see cref="Forward"/> on the dense [cls; x] (padded keys are masked either way) with
+    /// one K/V GEMM over R + B rows instead of two over B·(1 + N).
+    /// </summary>
+    public Variable ForwardClassPacked(Variable query, Variable keyValueRows, Tensor keyPaddingMask, PackedRows rows)
+    {
+        var q = SplitHeads(Project(query, 0));
+        var kv = Linear.Apply(keyValueRows, Fn.Slice(InProjWeight, 0, EmbedDim, 2 * EmbedDim), Fn.Slice(InProjBias, 0, EmbedDim, 2 * EmbedDim),
+            GemmActivation.None); // (R + B, 2E)
+        var k = rows.UnpackClassHeads(kv, 2, 0, Heads);
+        var v = rows.UnpackClassHeads(kv, 2, 1, Heads);
+        var attended = Attend(q, k, v, null, keyPaddingMask);
+        int b = query.Shape[0], nq = query.Shape[1];
+        return _outProj.Forward(Fn.Reshape(Fn.Permute(attended, 0, 2, 1, 3), b, nq, EmbedDim));
+    }
+
     private Variable Attend(Variable q, Variable k, Variable v, Variable? bias, Tensor? keyPaddingMask)
     {
         // Training: the fused kernel drops attention weights itself (a fresh seed from the dropout module per call).

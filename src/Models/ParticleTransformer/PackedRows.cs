@@ -15,6 +15,7 @@ public sealed class PackedRows : IDisposable
     private readonly Tensor _real, _scatter;
     private readonly Dictionary<(int Parts, int Part, int Heads, bool ZeroRow), Tensor> _headScatter = [];
     private readonly Dictionary<int, Tensor> _headGather = [];
+    private readonly Dictionary<(int Parts, int Part, int Heads), Tensor> _classScatter = [];
 
     private PackedRows(int b, int n, int[] real, int[] scatter, IBackend backend)
     {
@@ -94,6 +95,49 @@ public sealed class PackedRows : IDisposable
         return Fn.Reshape(Fn.IndexSelect(rows, 0, HeadsScatter(parts, part, heads, zeroRow: true)), Batch, heads, Slots, d);
     }
 
+    /// <summary>
+    /// Keys/values of class attention from packed rows, without a gradient: rows (R + B, P·H·D) holding the
+    /// projections of the R real particles followed by the B class tokens → part <paramref name="part"/> as
+    /// (B, H, 1 + N, D) with the class token in slot 0 and particle slot n in slot 1 + n. Padded slots repeat
+    /// the jet's class-token row (finite; they are masked keys, weight exactly 0), so the particles are
+    /// never scattered to the dense (B, N, E) layout.
+    /// </summary>
+    public Variable UnpackClassHeads(Variable packed, int parts, int part, int heads)
+    {
+        int d = packed.Shape[^1] / (parts * heads);
+        if (packed.Shape != new Shape(Count + Batch, parts * heads * d))
+            throw new ArgumentException($"PackedRows: {packed.Shape} is not (R + B = {Count + Batch}, {parts}·{heads}·D)");
+        if (packed.RequiresGrad) throw new InvalidOperationException("PackedRows: class-token gathers repeat rows and are for inference only");
+        var flat = Fn.Reshape(packed, (Count + Batch) * parts * heads, d);
+        return Fn.Reshape(Fn.IndexSelect(flat, 0, ClassHeadsScatter(parts, part, heads)), Batch, heads, Slots + 1, d);
+    }
+
+    // Row (b, h, s) of part p: s = 0 ← class row R + b; s = 1 + n ← real row r(b, n), or the class row when n is padded.
+    private Tensor ClassHeadsScatter(int parts, int part, int heads)
+    {
+        var key = (parts, part, heads);
+        if (_classScatter.TryGetValue(key, out var cached)) return cached;
+        var dense = _scatter.ToArray<int>();
+        int slots = Slots + 1;
+        var map = new int[Batch * heads * slots];
+        for (int b = 0; b < Batch; b++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                int at = (b * heads + h) * slots, clsRow = ((Count + b) * parts + part) * heads + h;
+                map[at] = clsRow;
+                for (int n = 0; n < Slots; n++)
+                {
+                    int r = dense[b * Slots + n];
+                    map[at + 1 + n] = r == Count ? clsRow : (r * parts + part) * heads + h;
+                }
+            }
+        }
+        var index = Tensor.FromArray<int>(_real.Backend, map, new Shape(map.Length)).DetachFromScope();
+        _classScatter[key] = index;
+        return index;
+    }
+
     /// <summary>Attention layout (B, H, N, D) → the real rows (R, H·D) (heads concatenated in order).</summary>
     public Variable PackHeads(Variable dense)
     {
@@ -151,6 +195,8 @@ public sealed class PackedRows : IDisposable
         _scatter.Dispose();
         foreach (var t in _headScatter.Values) t.Dispose();
         foreach (var t in _headGather.Values) t.Dispose();
+        foreach (var t in _classScatter.Values) t.Dispose();
+        _classScatter.Clear();
         _headScatter.Clear();
         _headGather.Clear();
     }

@@ -77,10 +77,18 @@ public sealed class ParticleTransformer : Module
                 bias = Training ? DensePairBias(pairFeatures, v!, m, packed.DType, n) : RealPairBias(pairFeatures, v!, m, packed.DType, b, n);
             }
             foreach (var block in _blocks) packed = block.ForwardPacked(packed, bias, valid, rows);
-            var x = rows.Unpack(packed); // (B, N, E), padded slots 0 (masked keys of the class blocks)
-            using var zeros = Tensor.Zeros(x.Backend, new Shape(b, 1, Config.EmbedDim), x.DType);
+            using var zeros = Tensor.Zeros(packed.Backend, new Shape(b, 1, Config.EmbedDim), packed.DType);
             var cls = Fn.Add(Variable.Constant(zeros), ClassToken);
-            foreach (var block in _classBlocks) cls = block.ForwardClass(x, cls, valid);
+            if (Tape.Current is null)
+            {
+                // Inference: class attention reads the packed rows directly.
+                foreach (var block in _classBlocks) cls = block.ForwardClassPacked(packed, cls, valid, rows);
+            }
+            else
+            {
+                var x = rows.Unpack(packed); // (B, N, E), padded slots 0 (masked keys of the class blocks)
+                foreach (var block in _classBlocks) cls = block.ForwardClass(x, cls, valid);
+            }
             var pooled = Fn.Reshape(_norm.Forward(cls), b, Config.EmbedDim);
             var logits = _head.Forward(pooled);
             return Config.ForInference ? Fn.Softmax(logits, -1) : logits;
