@@ -29,11 +29,67 @@ internal unsafe struct SgemmEpilogueTile
 /// formula and operation order as <see cref="Gelu"/> (CPU unary op) and the ILGPU F32 scalar, so the fused
 /// and composed paths agree within float rounding.
 /// </summary>
-internal static class SgemmEpilogueMath
+internal static unsafe class SgemmEpilogueMath
 {
     private const float InvSqrt2 = 0.70710678118654752440f;
 
+    /// <summary>In place over a stack tile of <paramref name="rows"/> × 32 floats: act(v·scale[r] + (shift[r] + bias[j])).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Apply512(float* tile, int rows, SgemmEpilogueTile* ep)
+    {
+        var biasLo = ep->ColumnBias == null ? Vector512<float>.Zero : Vector512.Load(ep->ColumnBias);
+        var biasHi = ep->ColumnBias == null ? Vector512<float>.Zero : Vector512.Load(ep->ColumnBias + 16);
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = tile + r * 32;
+            var scale = ep->RowScale == null ? Vector512<float>.One : Vector512.Create(ep->RowScale[r]);
+            var shift = ep->RowShift == null ? Vector512<float>.Zero : Vector512.Create(ep->RowShift[r]);
+            var lo = Vector512.FusedMultiplyAdd(Vector512.Load(row), scale, shift + biasLo);
+            var hi = Vector512.FusedMultiplyAdd(Vector512.Load(row + 16), scale, shift + biasHi);
+            if (ep->Activation == GemmActivation.Relu)
+            {
+                lo = Vector512.Max(lo, Vector512<float>.Zero);
+                hi = Vector512.Max(hi, Vector512<float>.Zero);
+            }
+            else if (ep->Activation == GemmActivation.Gelu)
+            {
+                lo = Gelu(lo);
+                hi = Gelu(hi);
+            }
+            lo.Store(row);
+            hi.Store(row + 16);
+        }
+    }
+
+    /// <summary>In place over a stack tile of <paramref name="rows"/> × 16 floats (the AVX2 kernel's).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Apply256(float* tile, int rows, SgemmEpilogueTile* ep)
+    {
+        var biasLo = ep->ColumnBias == null ? Vector256<float>.Zero : Vector256.Load(ep->ColumnBias);
+        var biasHi = ep->ColumnBias == null ? Vector256<float>.Zero : Vector256.Load(ep->ColumnBias + 8);
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = tile + r * 16;
+            var scale = ep->RowScale == null ? Vector256<float>.One : Vector256.Create(ep->RowScale[r]);
+            var shift = ep->RowShift == null ? Vector256<float>.Zero : Vector256.Create(ep->RowShift[r]);
+            var lo = Vector256.FusedMultiplyAdd(Vector256.Load(row), scale, shift + biasLo);
+            var hi = Vector256.FusedMultiplyAdd(Vector256.Load(row + 8), scale, shift + biasHi);
+            if (ep->Activation == GemmActivation.Relu)
+            {
+                lo = Vector256.Max(lo, Vector256<float>.Zero);
+                hi = Vector256.Max(hi, Vector256<float>.Zero);
+            }
+            else if (ep->Activation == GemmActivation.Gelu)
+            {
+                lo = Gelu(lo);
+                hi = Gelu(hi);
+            }
+            lo.Store(row);
+            hi.Store(row + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Gelu(Vector512<float> x)
     {
         var one = Vector512<float>.One;
@@ -49,7 +105,7 @@ internal static class SgemmEpilogueMath
         return x * (Vector512.Create(0.5f) * (one + erf));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Gelu(Vector256<float> x)
     {
         var one = Vector256<float>.One;

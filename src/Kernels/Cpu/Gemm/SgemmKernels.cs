@@ -10,8 +10,10 @@ namespace Hep.Kernels.Cpu.Gemm;
 ///   AVX-512: 8×32 tile = 16 zmm accumulators, 2 B loads + 8 broadcasts per k.
 ///   AVX2:    6×16 tile = 12 ymm accumulators, 2 B loads + 6 broadcasts per k.
 /// Partial edge tiles are computed in full (packing zero-pads) and written through a stack tile.
-/// Epilogue (<paramref name="ep"/> non-null, last K block only): before the store each row becomes
-/// act(acc·scale[r] + shift[r] + bias[0..NR)) while still in registers (<see cref="SgemmEpilogueTile"/>).
+/// Epilogue (ep non-null, last K block only): the finished tile goes through a stack tile (L1), where each
+/// row becomes act(acc·scale[r] + shift[r] + bias[0..NR)) before the copy to C (<see cref="SgemmEpilogueTile"/>).
+/// Applying it to the accumulator registers directly made the JIT keep them on the stack through the
+/// k loop (the GELU call after it clobbers every vector register): 50 % slower at K = 64.
 /// </summary>
 internal static unsafe class SgemmKernels
 {
@@ -52,36 +54,25 @@ internal static unsafe class SgemmKernels
             a += 8;
             b += 32;
         }
-        bool full = mr == 8 && nr == 32;
-        float* tile = stackalloc float[full ? 1 : 8 * 32];
-        float* dst = full ? c : tile;
-        int ld = full ? ldc : 32;
-        if (!full && accumulate) LoadEdge(c, ldc, tile, 32, mr, nr);
-        if (ep == null)
-        {
-            Store512(dst, accumulate, c00, c01);
-            Store512(dst + ld, accumulate, c10, c11);
-            Store512(dst + 2 * ld, accumulate, c20, c21);
-            Store512(dst + 3 * ld, accumulate, c30, c31);
-            Store512(dst + 4 * ld, accumulate, c40, c41);
-            Store512(dst + 5 * ld, accumulate, c50, c51);
-            Store512(dst + 6 * ld, accumulate, c60, c61);
-            Store512(dst + 7 * ld, accumulate, c70, c71);
-        }
-        else
-        {
-            var bLo = ep->ColumnBias == null ? Vector512<float>.Zero : Vector512.Load(ep->ColumnBias);
-            var bHi = ep->ColumnBias == null ? Vector512<float>.Zero : Vector512.Load(ep->ColumnBias + 16);
-            Finish512(dst, accumulate, c00, c01, ep, 0, bLo, bHi);
-            Finish512(dst + ld, accumulate, c10, c11, ep, 1, bLo, bHi);
-            Finish512(dst + 2 * ld, accumulate, c20, c21, ep, 2, bLo, bHi);
-            Finish512(dst + 3 * ld, accumulate, c30, c31, ep, 3, bLo, bHi);
-            Finish512(dst + 4 * ld, accumulate, c40, c41, ep, 4, bLo, bHi);
-            Finish512(dst + 5 * ld, accumulate, c50, c51, ep, 5, bLo, bHi);
-            Finish512(dst + 6 * ld, accumulate, c60, c61, ep, 6, bLo, bHi);
-            Finish512(dst + 7 * ld, accumulate, c70, c71, ep, 7, bLo, bHi);
-        }
-        if (!full) CopyEdge(tile, 32, c, ldc, mr, nr);
+        // Full tile without epilogue: straight to C. Otherwise through a stack tile (L1). No call may come
+        // before these stores: accumulators live across a call are kept on the stack through the k loop.
+        bool direct = mr == 8 && nr == 32 && ep == null;
+        bool acc = direct && accumulate; // the stack tile takes the raw sums; C's partial sums are added after
+        float* tile = stackalloc float[direct ? 1 : 8 * 32];
+        float* dst = direct ? c : tile;
+        int ld = direct ? ldc : 32;
+        Store512(dst, acc, c00, c01);
+        Store512(dst + ld, acc, c10, c11);
+        Store512(dst + 2 * ld, acc, c20, c21);
+        Store512(dst + 3 * ld, acc, c30, c31);
+        Store512(dst + 4 * ld, acc, c40, c41);
+        Store512(dst + 5 * ld, acc, c50, c51);
+        Store512(dst + 6 * ld, acc, c60, c61);
+        Store512(dst + 7 * ld, acc, c70, c71);
+        if (direct) return;
+        if (accumulate) AddTile(c, ldc, tile, 32, mr, nr);
+        if (ep != null) SgemmEpilogueMath.Apply512(tile, 8, ep);
+        CopyTile(tile, 32, c, ldc, mr, nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -114,32 +105,21 @@ internal static unsafe class SgemmKernels
             a += 6;
             b += 16;
         }
-        bool full = mr == 6 && nr == 16;
-        float* tile = stackalloc float[full ? 1 : 6 * 16];
-        float* dst = full ? c : tile;
-        int ld = full ? ldc : 16;
-        if (!full && accumulate) LoadEdge(c, ldc, tile, 16, mr, nr);
-        if (ep == null)
-        {
-            Store256(dst, accumulate, c00, c01);
-            Store256(dst + ld, accumulate, c10, c11);
-            Store256(dst + 2 * ld, accumulate, c20, c21);
-            Store256(dst + 3 * ld, accumulate, c30, c31);
-            Store256(dst + 4 * ld, accumulate, c40, c41);
-            Store256(dst + 5 * ld, accumulate, c50, c51);
-        }
-        else
-        {
-            var bLo = ep->ColumnBias == null ? Vector256<float>.Zero : Vector256.Load(ep->ColumnBias);
-            var bHi = ep->ColumnBias == null ? Vector256<float>.Zero : Vector256.Load(ep->ColumnBias + 8);
-            Finish256(dst, accumulate, c00, c01, ep, 0, bLo, bHi);
-            Finish256(dst + ld, accumulate, c10, c11, ep, 1, bLo, bHi);
-            Finish256(dst + 2 * ld, accumulate, c20, c21, ep, 2, bLo, bHi);
-            Finish256(dst + 3 * ld, accumulate, c30, c31, ep, 3, bLo, bHi);
-            Finish256(dst + 4 * ld, accumulate, c40, c41, ep, 4, bLo, bHi);
-            Finish256(dst + 5 * ld, accumulate, c50, c51, ep, 5, bLo, bHi);
-        }
-        if (!full) CopyEdge(tile, 16, c, ldc, mr, nr);
+        bool direct = mr == 6 && nr == 16 && ep == null;
+        bool acc = direct && accumulate;
+        float* tile = stackalloc float[direct ? 1 : 6 * 16];
+        float* dst = direct ? c : tile;
+        int ld = direct ? ldc : 16;
+        Store256(dst, acc, c00, c01);
+        Store256(dst + ld, acc, c10, c11);
+        Store256(dst + 2 * ld, acc, c20, c21);
+        Store256(dst + 3 * ld, acc, c30, c31);
+        Store256(dst + 4 * ld, acc, c40, c41);
+        Store256(dst + 5 * ld, acc, c50, c51);
+        if (direct) return;
+        if (accumulate) AddTile(c, ldc, tile, 16, mr, nr);
+        if (ep != null) SgemmEpilogueMath.Apply256(tile, 6, ep);
+        CopyTile(tile, 16, c, ldc, mr, nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -166,76 +146,27 @@ internal static unsafe class SgemmKernels
         hi.Store(row + 8);
     }
 
-    // Epilogue of one 32-wide row: (+ the stored partial sum), ·scale[r] + shift[r] + bias, activation.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish512(float* row, bool accumulate, Vector512<float> lo, Vector512<float> hi, SgemmEpilogueTile* ep, int r,
-        Vector512<float> biasLo, Vector512<float> biasHi)
-    {
-        if (accumulate)
-        {
-            lo += Vector512.Load(row);
-            hi += Vector512.Load(row + 16);
-        }
-        var scale = ep->RowScale == null ? Vector512<float>.One : Vector512.Create(ep->RowScale[r]);
-        var shift = ep->RowShift == null ? Vector512<float>.Zero : Vector512.Create(ep->RowShift[r]);
-        lo = Vector512.FusedMultiplyAdd(lo, scale, shift + biasLo);
-        hi = Vector512.FusedMultiplyAdd(hi, scale, shift + biasHi);
-        if (ep->Activation == GemmActivation.Relu)
-        {
-            lo = Vector512.Max(lo, Vector512<float>.Zero);
-            hi = Vector512.Max(hi, Vector512<float>.Zero);
-        }
-        else if (ep->Activation == GemmActivation.Gelu)
-        {
-            lo = SgemmEpilogueMath.Gelu(lo);
-            hi = SgemmEpilogueMath.Gelu(hi);
-        }
-        lo.Store(row);
-        hi.Store(row + 16);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish256(float* row, bool accumulate, Vector256<float> lo, Vector256<float> hi, SgemmEpilogueTile* ep, int r,
-        Vector256<float> biasLo, Vector256<float> biasHi)
-    {
-        if (accumulate)
-        {
-            lo += Vector256.Load(row);
-            hi += Vector256.Load(row + 8);
-        }
-        var scale = ep->RowScale == null ? Vector256<float>.One : Vector256.Create(ep->RowScale[r]);
-        var shift = ep->RowShift == null ? Vector256<float>.Zero : Vector256.Create(ep->RowShift[r]);
-        lo = Vector256.FusedMultiplyAdd(lo, scale, shift + biasLo);
-        hi = Vector256.FusedMultiplyAdd(hi, scale, shift + biasHi);
-        if (ep->Activation == GemmActivation.Relu)
-        {
-            lo = Vector256.Max(lo, Vector256<float>.Zero);
-            hi = Vector256.Max(hi, Vector256<float>.Zero);
-        }
-        else if (ep->Activation == GemmActivation.Gelu)
-        {
-            lo = SgemmEpilogueMath.Gelu(lo);
-            hi = SgemmEpilogueMath.Gelu(hi);
-        }
-        lo.Store(row);
-        hi.Store(row + 8);
-    }
-
-    // Edge tile with accumulate: the stored partial sums of the valid part into the stack tile (the
-    // padding lanes hold garbage that is never copied out).
-    private static void LoadEdge(float* c, int ldc, float* tile, int ldt, int mr, int nr)
+    // tile[r, j] = c[r, j] + tile[r, j] for r < mr, j < nr (the earlier K blocks' partial sums).
+    private static void AddTile(float* c, int ldc, float* tile, int ldt, int mr, int nr)
     {
         for (int r = 0; r < mr; r++)
         {
-            for (int j = 0; j < nr; j++) tile[r * ldt + j] = c[r * ldc + j];
+            float* s = c + (long)r * ldc, d = tile + (long)r * ldt;
+            int j = 0;
+            for (; j + 8 <= nr; j += 8) Vector256.Store(Vector256.Load(s + j) + Vector256.Load(d + j), d + j);
+            for (; j < nr; j++) d[j] = s[j] + d[j];
         }
     }
 
-    private static void CopyEdge(float* tile, int ldt, float* c, int ldc, int mr, int nr)
+    // dst[r, 0..nr) = src[r, 0..nr) for r < mr: 8-float vectors where whole, then single floats.
+    private static void CopyTile(float* src, int lds, float* dst, int ldd, int mr, int nr)
     {
         for (int r = 0; r < mr; r++)
         {
-            for (int j = 0; j < nr; j++) c[r * ldc + j] = tile[r * ldt + j];
+            float* s = src + (long)r * lds, d = dst + (long)r * ldd;
+            int j = 0;
+            for (; j + 8 <= nr; j += 8) Vector256.Store(Vector256.Load(s + j), d + j);
+            for (; j < nr; j++) d[j] = s[j];
         }
     }
 }
