@@ -201,7 +201,7 @@ internal static class Gelu
 
     // Φ(x) by the same A&S 7.1.26 formula as Cdf: with q = ½·t·poly(t)·e^{−z²}, Φ = q for x < 0, else 1 − q.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Cdf512(Vector512<float> x)
+    internal static Vector512<float> Cdf512(Vector512<float> x)
     {
         var z = Vector512.Abs(x) * Vector512.Create((float)InvSqrt2);
         var t = Reciprocal(Vector512.FusedMultiplyAdd(Vector512.Create(0.3275911f), z, Vector512<float>.One));

@@ -192,7 +192,7 @@ public sealed class PairEmbed : Module
     /// recorded: every batch norm (running statistics) is folded into the adjacent 1×1 convolution
     /// (input BN into the first conv's columns, each conv's BN into its rows: W' = s·W·s₀, b' = s·(b + W·t₀) + t
     /// with s = γ/√(σ² + ε), t = β − μ·s; folded in float64 on the host), and the pairs go through the
-    /// layers (Linear form, one GEMM each with the bias in its epilogue, GELU in place) in chunks of <see cref="FoldedChunk"/> rows, so the
+    /// layers (Linear form, one GEMM each with the bias and GELU in its epilogue) in chunks of <see cref="FoldedChunk"/> rows, so the
     /// intermediate activations stay in cache and are recycled chunk to chunk. Equals
     /// <see cref="Elements(Variable)"/> up to float rounding.
     /// </summary>
@@ -217,8 +217,7 @@ public sealed class PairEmbed : Module
                 var h = rows.Slice(0, start, length);
                 foreach (var (weightT, bias, gelu) in layers)
                 {
-                    h = TensorOps.MatMulEpilogue(h, weightT, GemmEpilogue.ColumnBiasThen(bias));
-                    if (gelu) TensorOps.UnaryInPlace(UnaryOp.Gelu, h); // faster than the epilogue's GELU (see Linear.Apply)
+                    h = TensorOps.MatMulEpilogue(h, weightT, GemmEpilogue.ColumnBiasThen(bias, gelu ? GemmActivation.Gelu : GemmActivation.None));
                 }
                 TensorOps.CopyInto(h.Transpose(0, 1), output.Slice(1, start, length));
             }

@@ -89,21 +89,10 @@ internal static unsafe class SgemmEpilogueMath
         }
     }
 
+    // x·Φ(x) with the unary GELU kernel's 16-lane Φ (A&S 7.1.26, float exp, refined reciprocal), so the fused
+    // and in-place GELU give identical values.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Gelu(Vector512<float> x)
-    {
-        var one = Vector512<float>.One;
-        var z = Vector512.Abs(x) * Vector512.Create(InvSqrt2);
-        var t = one / (one + Vector512.Create(0.3275911f) * z);
-        var poly = Vector512.Create(1.061405429f);
-        poly = poly * t + Vector512.Create(-1.453152027f);
-        poly = poly * t + Vector512.Create(1.421413741f);
-        poly = poly * t + Vector512.Create(-0.284496736f);
-        poly = poly * t + Vector512.Create(0.254829592f);
-        var erfAbs = one - poly * t * Vector512.Exp(-(z * z));
-        var erf = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -erfAbs, erfAbs);
-        return x * (Vector512.Create(0.5f) * (one + erf));
-    }
+    public static Vector512<float> Gelu(Vector512<float> x) => x * Hep.Kernels.Cpu.Gelu.Cdf512(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Gelu(Vector256<float> x)
