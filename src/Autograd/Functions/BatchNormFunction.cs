@@ -25,14 +25,10 @@ internal sealed class BatchNormFunction : Function
 
     public override Tensor?[] Backward(Tensor g, bool[] needs)
     {
-        var backend = _x.Backend;
-        int c = _x.Shape[1];
         using var gc = TensorOps.Contiguous(g);
-        var dx = Tensor.Empty(backend, _x.Shape, _x.DType); // every element written by the kernel
-        var dGamma = needs.Length > 1 && needs[1] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
-        var dBeta = needs.Length > 2 && needs[2] ? Tensor.Zeros(backend, new Shape(c), _x.DType) : null;
-        backend.Norm.BatchNormBackward(_x, _mean, _invStd, _gamma, gc, _training, dx, dGamma, dBeta);
-        return needs.Length switch { 1 => [dx], 2 => [dx, dGamma], _ => [dx, dGamma, dBeta] };
+        var grads = BatchNormGradients.Allocate(_x, needs);
+        _x.Backend.Norm.BatchNormBackward(_x, _mean, _invStd, _gamma, gc, _training, grads.Dx, grads.DGamma, grads.DBeta);
+        return grads.Result(needs);
     }
 }
 
