@@ -206,14 +206,17 @@ public sealed class EdgeConvBlock : Module
         return current;
     }
 
-    // The chunk's per-node values (cb, O, ne): the listed jets' first ne columns of x (B, O, N).
-    private static Tensor ChunkColumns(Tensor x, int[] jets, int ne)
+    // The listed jets of a rank-3 x, each cut to its first ne entries along axis (1 or 2): the chunk's per-node
+    // values (cb, O, ne) from (B, O, N) with axis 2, its neighbour indices (cb, ne, k) from (B, N, k) with axis 1.
+    private static Tensor ChunkColumns(Tensor x, int[] jets, int ne, int axis = 2)
     {
-        var y = Tensor.Empty(x.Backend, new Shape(jets.Length, x.Shape[1], ne), x.DType); // every jet row copied
+        var shape = new[] { jets.Length, x.Shape[1], x.Shape[2] };
+        shape[axis] = ne;
+        var y = Tensor.Empty(x.Backend, new Shape(shape), x.DType); // every jet row copied
         for (int q = 0; q < jets.Length; q++)
         {
             using var jet = x.Slice(0, jets[q], 1);
-            using var cols = jet.Slice(2, 0, ne);
+            using var cols = jet.Slice(axis, 0, ne);
             using var dst = y.Slice(0, q, 1);
             TensorOps.CopyInto(cols, dst);
         }
@@ -224,7 +227,7 @@ public sealed class EdgeConvBlock : Module
     // with every padded row (p ≥ the jet's last real particle) pointing at node 0.
     private static Tensor ChunkIndex(Tensor index, int[]? hostIndex, int[] realEnd, int[] jets, int ne, int n, int k)
     {
-        if (hostIndex is null) return ChunkColumns3(index, jets, ne);
+        if (hostIndex is null) return ChunkColumns(index, jets, ne, axis: 1);
         var chunk = new int[jets.Length * ne * k];
         for (int q = 0; q < jets.Length; q++)
         {
@@ -232,20 +235,6 @@ public sealed class EdgeConvBlock : Module
             Array.Copy(hostIndex, jets[q] * n * k, chunk, q * ne * k, rows * k);
         }
         return Tensor.FromArray<int>(index.Backend, chunk, new Shape(jets.Length, ne, k));
-    }
-
-    // Rows [0, ne) of the listed jets of index (B, N, k).
-    private static Tensor ChunkColumns3(Tensor index, int[] jets, int ne)
-    {
-        var y = Tensor.Empty(index.Backend, new Shape(jets.Length, ne, index.Shape[2]), index.DType);
-        for (int q = 0; q < jets.Length; q++)
-        {
-            using var jet = index.Slice(0, jets[q], 1);
-            using var rows = jet.Slice(1, 0, ne);
-            using var dst = y.Slice(0, q, 1);
-            TensorOps.CopyInto(rows, dst);
-        }
-        return y;
     }
 
     /// <summary>
