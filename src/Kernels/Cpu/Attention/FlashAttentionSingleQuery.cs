@@ -118,6 +118,14 @@ internal static unsafe partial class FlashAttention<T>
             var y5 = Pair(R(5), R(13), Lo8, Hi8);
             var y6 = Pair(R(6), R(14), Lo8, Hi8);
             var y7 = Pair(R(7), R(15), Lo8, Hi8);
+            return Fold8(y0, y1, y2, y3, y4, y5, y6, y7);
+        }
+
+        // The last three levels of the Sum16 reduction tree, shared by both forms.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Fold8(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3,
+            Vector512<float> y4, Vector512<float> y5, Vector512<float> y6, Vector512<float> y7)
+        {
             var z0 = Pair(y0, y4, Lo4, Hi4);
             var z1 = Pair(y1, y5, Lo4, Hi4);
             var z2 = Pair(y2, y6, Lo4, Hi4);
@@ -137,11 +145,7 @@ internal static unsafe partial class FlashAttention<T>
             var y5 = Pair(Vector512.Load(r + 80) * f, Vector512.Load(r + 208) * f, Lo8, Hi8);
             var y6 = Pair(Vector512.Load(r + 96) * f, Vector512.Load(r + 224) * f, Lo8, Hi8);
             var y7 = Pair(Vector512.Load(r + 112) * f, Vector512.Load(r + 240) * f, Lo8, Hi8);
-            var z0 = Pair(y0, y4, Lo4, Hi4);
-            var z1 = Pair(y1, y5, Lo4, Hi4);
-            var z2 = Pair(y2, y6, Lo4, Hi4);
-            var z3 = Pair(y3, y7, Lo4, Hi4);
-            return Pair(Pair(z0, z2, Lo2, Hi2), Pair(z1, z3, Lo2, Hi2), Lo1, Hi1);
+            return Fold8(y0, y1, y2, y3, y4, y5, y6, y7);
         }
 
         // Scores of keys j0 … j0 + 15 (count of them exist in the block) for the scaled query qv.
