@@ -1,0 +1,244 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Hep.Kernels.Cpu.Attention;
+
+/// <summary>
+/// <see cref="MaskedSoftmaxAvx512"/>'s shared parts: the mask row of each row and its active vectors
+/// (<see cref="MaskRows"/>), the output stream with its aligned non-temporal stores (<see cref="Output"/>),
+/// lane masks and shifts, the pairwise σ tree and the horizontal max/sum (fixed order: deterministic), and
+/// the value types that specialise the kernels per vector count and flag.
+/// </summary>
+internal static unsafe partial class MaskedSoftmaxAvx512
+{
+    /// <summary>
+    /// The mask row of each row in turn: the strided mask row itself, or (a mask broadcast along the row,
+    /// or no mask) a row of one repeated value kept in <c>uniform</c>, so the kernels always add a loaded row;
+    /// <c>uniform</c> holds two such rows, used in turn, so the rows of a pair keep their own.
+    /// Also the row's active vectors: the vectors up to the last one with an entry not masked by −∞
+    /// (padded particles sit at the end of a jet, so a key mask typically ends in whole masked vectors,
+    /// whose outputs are 0 without reading x or evaluating exp). Cached while consecutive rows share a mask row.
+    /// </summary>
+    private ref struct MaskRows
+    {
+        private readonly float* _mask, _uniform;
+        private readonly bool _rowMask;
+        private readonly int _vectors;
+        private readonly Vector512<float> _tail;
+        private readonly MaskWalk.Cursor? _cursor;
+        private float* _last;
+        private int _active, _slot;
+        private float _value0, _value1;
+
+        public MaskRows(Job job, MaskWalk.Cursor? cursor, float* uniform, int vectors, Vector512<float> tail)
+        {
+            _mask = job.Mask;
+            _rowMask = job.RowMask;
+            _cursor = cursor;
+            _uniform = uniform;
+            _vectors = vectors;
+            _tail = tail;
+            _last = null;
+            _active = vectors;
+            _slot = 0;
+            _value0 = _value1 = 0f;
+            new Span<float>(uniform, 2 * vectors * L).Clear();
+        }
+
+        /// <summary>The current row's mask row and its active vector count; advances to the next row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float* Current(out int active)
+        {
+            active = _vectors;
+            if (_cursor is null) return _uniform;
+            float* m = _mask + _cursor.Offset;
+            _cursor.Next();
+            if (_rowMask)
+            {
+                if (m != _last)
+                {
+                    _last = m;
+                    _active = ActiveVectors(m);
+                }
+                active = _active;
+                return m;
+            }
+            float value = *m;
+            _slot ^= 1;
+            float* row = _uniform + _slot * _vectors * L;
+            ref float held = ref _slot == 0 ? ref _value0 : ref _value1;
+            if (!value.Equals(held))
+            {
+                held = value;
+                new Span<float>(row, _vectors * L).Fill(value);
+            }
+            if (float.IsNegativeInfinity(value)) active = 0;
+            return row;
+        }
+
+        /// <summary>
+        /// The mask row shared by the next rows (at most <paramref name="left"/>), how many rows share it, and
+        /// its active vector count; advances past them.
+        /// </summary>
+        public float* Run(int left, out int active, out int count)
+        {
+            count = _cursor is null ? left : Math.Min(left, _cursor.Repeats());
+            active = _vectors;
+            if (_cursor is null) return _uniform;
+            float* m = _mask + _cursor.Offset;
+            _cursor.NextRun();
+            if (_rowMask)
+            {
+                if (m != _last)
+                {
+                    _last = m;
+                    _active = ActiveVectors(m);
+                }
+                active = _active;
+                return m;
+            }
+            float value = *m;
+            if (!value.Equals(_value0))
+            {
+                _value0 = value;
+                new Span<float>(_uniform, _vectors * L).Fill(value);
+            }
+            if (float.IsNegativeInfinity(value)) active = 0;
+            return _uniform;
+        }
+
+        private readonly int ActiveVectors(float* m)
+        {
+            var masked = Vector512.Create(float.NegativeInfinity);
+            for (int k = _vectors - 1; k >= 0; k--)
+            {
+                var v = k == _vectors - 1 ? Avx512F.MaskLoad(m + k * L, _tail, masked) : Vector512.Load(m + k * L);
+                if (!Vector512.EqualsAll(v, masked)) return k + 1;
+            }
+            return 0;
+        }
+    }
+
+    // Lanes [0, count) set (count 1 … 16).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FirstLanes(int count) =>
+        Vector512.LessThan(Vector512.CreateSequence(0, 1), Vector512.Create(count)).AsSingle();
+
+    // Per-lane shift: the lane max, −float.MaxValue for a lane with no valid entry (so e = c = 0 there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Shift(Vector512<float> laneMax) => Avx512F.Max(laneMax, Vector512.Create(float.MinValue));
+
+    // σ as a pairwise tree over the row's nv vectors (a serial chain would put 8 dependent adds on the critical path).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> SumTree(int nv, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        Vector512<float> v4, Vector512<float> v5, Vector512<float> v6, Vector512<float> v7) => nv switch
+    {
+        1 => v0,
+        2 => v0 + v1,
+        3 => (v0 + v1) + v2,
+        4 => (v0 + v1) + (v2 + v3),
+        5 => ((v0 + v1) + (v2 + v3)) + v4,
+        6 => ((v0 + v1) + (v2 + v3)) + (v4 + v5),
+        7 => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + v6),
+        _ => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var h = Avx.Max(v.GetLower(), v.GetUpper());
+        var q = Sse.Max(h.GetLower(), h.GetUpper());
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b01_00_11_10));
+        q = Sse.Max(q, Sse.Shuffle(q, q, 0b10_11_00_01));
+        return q.ToScalar();
+    }
+
+    // Pairwise lane sum (fixed order: deterministic).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalSum(Vector512<float> v)
+    {
+        var h = Avx.Add(v.GetLower(), v.GetUpper());
+        var q = Sse.Add(h.GetLower(), h.GetUpper());
+        q = Sse.Add(q, Sse.Shuffle(q, q, 0b01_00_11_10));
+        q = Sse.Add(q, Sse.Shuffle(q, q, 0b10_11_00_01));
+        return q.ToScalar();
+    }
+
+    /// <summary>
+    /// The worker's output rows y[s·n .. e·n), one contiguous stream of vectors. Ordinary mode: stores in
+    /// place (a partial last vector with a masked store). Streaming mode (whole vectors only): the stream
+    /// starts d = (address / 4) mod 16 floats into a cache line; vector v completes the line holding the
+    /// previous vector's last d floats and v's first 16 − d, written with one aligned non-temporal store.
+    /// </summary>
+    private readonly struct Output
+    {
+        private readonly float* _start;
+        private readonly int _d;
+        private readonly Vector512<int> _join;   // lane i ← lane i + 16 − d of (previous, v)
+
+        public Output(float* start)
+        {
+            _start = start;
+            _d = (int)((nuint)start / sizeof(float) % L);
+            _join = Vector512.CreateSequence(L - _d, 1);
+        }
+
+        /// <summary>Writes v, vector k of the row at y (nv vectors, a partial last one holding the lanes in tail); previous precedes v in the stream.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put<TStream>(Vector512<float> previous, Vector512<float> v, int k, int nv, bool partial, Vector512<float> tail, float* y)
+            where TStream : struct, IFlag
+        {
+            float* dst = y + k * L;
+            if (!TStream.Value)
+            {
+                if (k < nv - 1 || !partial) v.Store(dst);
+                else Avx512F.MaskStore(dst, tail, v);
+            }
+            else if (_d == 0) v.StoreAlignedNonTemporal(dst);
+            else if (dst != _start) Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(dst - _d);
+            else Avx512F.MaskStore(dst, FirstLanes(L - _d), v);
+        }
+
+        /// <summary>
+        /// Streaming, any vector after the stream's first (y + k·16 > start): one aligned non-temporal store of
+        /// the line v completes, at line = y + k·16 − d (for d = 0 the join takes all of v).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void PutAligned(Vector512<float> previous, Vector512<float> v, float* line) =>
+            Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(line);
+
+        /// <summary>Floats from the start of y's cache line to y, for any row of the stream (rows are whole vectors).</summary>
+        public int Lead => _d;
+
+        /// <summary>Streaming: writes the last partial line (the stream ends at end, last vector previous) and orders the non-temporal stores.</summary>
+        public void Finish(float* end, Vector512<float> previous)
+        {
+            if (_d != 0 && end > _start) Avx512F.MaskStore(end - L, ~FirstLanes(L - _d), previous);
+            Sse.StoreFence();
+        }
+    }
+
+    // Compile-time constants for the specialisations (static abstract members fold per value type).
+    private interface IConstant
+    {
+        static abstract int Value { get; }
+    }
+
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private struct Zero : IConstant { public static int Value => 0; }
+    private struct One : IConstant { public static int Value => 1; }
+    private struct Two : IConstant { public static int Value => 2; }
+    private struct Three : IConstant { public static int Value => 3; }
+    private struct Four : IConstant { public static int Value => 4; }
+    private struct Five : IConstant { public static int Value => 5; }
+    private struct Six : IConstant { public static int Value => 6; }
+    private struct Seven : IConstant { public static int Value => 7; }
+    private struct Eight : IConstant { public static int Value => 8; }
+    private struct Yes : IFlag { public static bool Value => true; }
+    private struct No : IFlag { public static bool Value => false; }
+}
