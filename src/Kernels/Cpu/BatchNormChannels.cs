@@ -46,21 +46,30 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         {
             for (int ch = s; ch < e; ch++)
             {
-                // One pass of shifted float64 sums (libtorch's CPU statistics also accumulate every float in
-                // a double): S1 = Σ(x − x₀), S2 = Σ(x − x₀)² with x₀ the channel's first value, so
-                // var = S2/n − (S1/n)² loses only ~1e−16·(μ − x₀)²/σ² (x₀ is a sample, |μ − x₀| ~ σ) —
-                // float row sums are not enough for B·L = 16K-element channels, whose mean error shifts
-                // the whole channel's output. One read of x instead of two (mean, then deviations).
-                double shift = double.CreateTruncating(xs[xo + ch * l]);
-                var s1 = Vector<double>.Zero;
-                var s2 = Vector<double>.Zero;
-                double t1 = 0, t2 = 0;
-                for (int i = 0; i < b; i++) ShiftedSums(xs.AsSpan(xo + (i * c + ch) * l, l), shift, ref s1, ref s2, ref t1, ref t2);
-                double m1 = (Vector.Sum(s1) + t1) / count, m2 = (Vector.Sum(s2) + t2) / count;
-                meanArr[mo + ch] = T.CreateTruncating(shift + m1);
-                varArr[vo + ch] = T.CreateTruncating(Math.Max(m2 - m1 * m1, 0));
+                var (mu, var) = ChannelMoments(xs, xo, ch, b, c, l);
+                meanArr[mo + ch] = mu;
+                varArr[vo + ch] = var;
             }
         });
+    }
+
+    /// <summary>
+    /// Mean and biased variance of channel <paramref name="ch"/> of x (B, C, L), L &gt; 1, in one pass of
+    /// shifted float64 sums (libtorch's CPU statistics also accumulate every float in a double):
+    /// S1 = Σ(x − x₀), S2 = Σ(x − x₀)² with x₀ the channel's first value, so var = S2/n − (S1/n)² loses only
+    /// ~1e−16·(μ − x₀)²/σ² (x₀ is a sample, |μ − x₀| ~ σ) — float row sums are not enough for B·L = 16K-element
+    /// channels, whose mean error shifts the whole channel's output. One read of x instead of two.
+    /// </summary>
+    private static (T Mean, T Variance) ChannelMoments(T[] xs, int xo, int ch, int b, int c, int l)
+    {
+        double shift = double.CreateTruncating(xs[xo + ch * l]);
+        var s1 = Vector<double>.Zero;
+        var s2 = Vector<double>.Zero;
+        double t1 = 0, t2 = 0;
+        for (int i = 0; i < b; i++) ShiftedSums(xs.AsSpan(xo + (i * c + ch) * l, l), shift, ref s1, ref s2, ref t1, ref t2);
+        double count = Math.Max((long)b * l, 1);
+        double m1 = (Vector.Sum(s1) + t1) / count, m2 = (Vector.Sum(s2) + t2) / count;
+        return (T.CreateTruncating(shift + m1), T.CreateTruncating(Math.Max(m2 - m1 * m1, 0)));
     }
 
     /// <summary>s1 += Σ(x − shift), s2 += Σ(x − shift)², every element widened to float64 first.</summary>
@@ -296,21 +305,13 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         }
         var ys = CpuTensor.Array<T>(y, op);
         int yo = y.Offset, outL = l / group;
-        double count = (double)b * l;
         bool stream = group == 1 && StreamingStores.Pays<T>((long)b * c * l);
         CpuParallel.For(c, 3L * b * l, (s, e) =>
         {
             var relu = group > 1 && group % Vector<T>.Count != 0 ? new T[l] : [];
             for (int ch = s; ch < e; ch++)
             {
-                double shiftD = double.CreateTruncating(xs[xo + ch * l]);
-                var s1 = Vector<double>.Zero;
-                var s2 = Vector<double>.Zero;
-                double t1 = 0, t2 = 0;
-                for (int i = 0; i < b; i++) ShiftedSums(xs.AsSpan(xo + (i * c + ch) * l, l), shiftD, ref s1, ref s2, ref t1, ref t2);
-                double m1 = (Vector.Sum(s1) + t1) / count, m2 = (Vector.Sum(s2) + t2) / count;
-                ms[mo + ch] = T.CreateTruncating(shiftD + m1);
-                vs[vo + ch] = T.CreateTruncating(Math.Max(m2 - m1 * m1, 0));
+                (ms[mo + ch], vs[vo + ch]) = ChannelMoments(xs, xo, ch, b, c, l);
                 Coefficients(ch);
                 T scl = sc[so + ch], sft = sh[ho + ch];
                 for (int i = 0; i < b; i++)
