@@ -28,18 +28,27 @@ public sealed class BatchNorm : Module
 
     /// <summary>
     /// The eval-mode normalisation as a per-channel affine map y = x·Scale + Shift from the running
-    /// statistics: Scale = γ/√(running_var + ε), Shift = β − running_mean·Scale (the same ops and rounding
-    /// as <see cref="Fn.BatchNorm"/> in eval). For fusing into a producer (a GEMM epilogue); owned by the caller.
+    /// statistics: Scale = γ/√(running_var + ε), Shift = β − running_mean·Scale, computed with tensor ops in
+    /// <paramref name="dtype"/> (default: the module's; the same ops and rounding as <see cref="Fn.BatchNorm"/>
+    /// in eval), the statistics and parameters cast to it first. For fusing into a producer (a GEMM epilogue,
+    /// or ParT's pair embedding, which folds in float64); owned by the caller.
     /// </summary>
-    public (Tensor Scale, Tensor Shift) EvalAffine()
+    public (Tensor Scale, Tensor Shift) EvalAffine(DType? dtype = null)
     {
-        using var shifted = TensorOps.AddScalar(RunningVar, Eps);
+        var type = dtype ?? RunningVar.DType;
+        using var mean = As(RunningMean, type);
+        using var variance = As(RunningVar, type);
+        using var gamma = Weight is null ? null : As(Weight.Data, type);
+        using var beta = Bias is null ? null : As(Bias.Data, type);
+        using var shifted = TensorOps.AddScalar(variance, Eps);
         using var invStd = TensorOps.Unary(UnaryOp.Rsqrt, shifted);
-        var scale = Weight is null ? invStd.Alias() : TensorOps.Mul(Weight.Data, invStd);
-        using var meanScale = TensorOps.Mul(RunningMean, scale);
-        var shift = Bias is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(Bias.Data, meanScale);
+        var scale = gamma is null ? invStd.Alias() : TensorOps.Mul(gamma, invStd);
+        using var meanScale = TensorOps.Mul(mean, scale);
+        var shift = beta is null ? TensorOps.Unary(UnaryOp.Neg, meanScale) : TensorOps.Sub(beta, meanScale);
         return (scale, shift);
     }
+
+    private static Tensor As(Tensor t, DType dtype) => t.DType == dtype ? t.Alias() : TensorOps.Cast(t, dtype);
 
     public Variable Forward(Variable x) => Fn.BatchNorm(x, Weight, Bias, RunningMean, RunningVar, Training, Momentum, Eps);
 

@@ -267,21 +267,15 @@ public sealed class PairEmbed : Module
         return folded;
     }
 
-    // Eval batch norm as y = s·x + t per channel.
+    // Eval batch norm as y = s·x + t per channel, in float64 on the host.
     private static (double[] Scale, double[] Shift) Affine(BatchNorm norm)
     {
-        var mean = norm.RunningMean.ToDoubleArray();
-        var variance = norm.RunningVar.ToDoubleArray();
-        var gamma = norm.Weight?.Data.ToDoubleArray();
-        var beta = norm.Bias?.Data.ToDoubleArray();
-        var s = new double[mean.Length];
-        var t = new double[mean.Length];
-        for (int i = 0; i < mean.Length; i++)
+        var (scale, shift) = norm.EvalAffine(DType.Float64);
+        using (scale)
+        using (shift)
         {
-            s[i] = (gamma?[i] ?? 1) / Math.Sqrt(variance[i] + norm.Eps);
-            t[i] = (beta?[i] ?? 0) - mean[i] * s[i];
+            return (scale.ToDoubleArray(), shift.ToDoubleArray());
         }
-        return (s, t);
     }
 
     private static Tensor Upload(IBackend backend, double[] values, Shape shape, DType dtype) => dtype switch
