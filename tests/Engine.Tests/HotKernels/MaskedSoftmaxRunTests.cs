@@ -162,6 +162,32 @@ public class MaskedSoftmaxRunTests
         }
     }
 
+    // Large calls are split into chunks claimed in turn: every row is covered exactly once, by ranges
+    // of whole chunks (the last one ragged) starting at multiples of the chunk; small calls keep the
+    // static split (at most one range per core).
+    [TestCase(128, 16387)]
+    [TestCase(1001, 2095)]
+    [TestCase(128, 3000)]
+    public void SplitCoversEveryRowOnce(int n, int rows)
+    {
+        int chunk = (512 << 10) / (n * sizeof(float));
+        var hits = new int[rows];
+        var ranges = new System.Collections.Concurrent.ConcurrentBag<(int S, int E)>();
+        MaskedSoftmaxRows<float>.Split(rows, n, (s, e) =>
+        {
+            ranges.Add((s, e));
+            for (int r = s; r < e; r++) Interlocked.Increment(ref hits[r]);
+        });
+        Assert.That(hits, Has.All.EqualTo(1), "each row once");
+        bool chunked = rows >= 2 * CpuParallel.Threads * chunk;
+        if (chunked)
+        {
+            Assert.That(ranges.Count, Is.EqualTo((rows + chunk - 1) / chunk), "one range per chunk");
+            Assert.That(ranges.All(r => r.S % chunk == 0 && r.E == Math.Min(rows, r.S + chunk)), "whole chunks");
+        }
+        else Assert.That(ranges.Count, Is.LessThanOrEqualTo(CpuParallel.Threads), "static split");
+    }
+
     // float64 softmax(x + mask) of one row (zeros when every entry is −∞).
     private static double[] ReferenceRow(float[] x, int offset, int n, Func<int, float> mask)
     {
