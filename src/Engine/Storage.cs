@@ -3,10 +3,12 @@ namespace Hep.Engine;
 /// <summary>
 /// Reference-counted owner of one <see cref="IDeviceBuffer"/>. Every tensor (and view) holds one
 /// reference; the buffer is released when the last reference is dropped. Thread-safe counting.
+/// <see cref="Version"/> counts the writes into the buffer after its creation (see <see cref="Tensor.Version"/>).
 /// </summary>
 public sealed class Storage
 {
     private int _refs = 1;
+    private long _version;
 
     public Storage(IDeviceBuffer buffer) => Buffer = buffer;
 
@@ -15,6 +17,11 @@ public sealed class Storage
 
     /// <summary>True while exactly one tensor (or view) references this storage.</summary>
     public bool IsExclusive => Volatile.Read(ref _refs) == 1;
+
+    /// <summary>Number of in-place writes recorded so far (0 for a fresh buffer; only ever grows).</summary>
+    public long Version => Volatile.Read(ref _version);
+
+    internal void BumpVersion() => Interlocked.Increment(ref _version);
 
     internal void AddRef()
     {

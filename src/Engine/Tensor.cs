@@ -31,6 +31,22 @@ public sealed partial class Tensor : IDisposable
     public long Numel => Shape.Numel;
     public bool IsDisposed => _disposed;
 
+    /// <summary>
+    /// Mutation counter of this tensor's storage, shared by all its views: every <see cref="TensorOps"/> entry
+    /// that writes into an existing tensor (BinaryInto, UnaryInPlace, AddInPlace, FillInPlace, CopyInto,
+    /// MatMulAccumulate; so optimiser steps, checkpoint loads and batch-norm running-statistic updates) bumps it
+    /// after writing. A value derived from a tensor can be cached under (tensor, Version) and is stale once
+    /// the version moved. Code writing through a backend directly must call <see cref="MarkModified"/>.
+    /// </summary>
+    public long Version => _storage.Version;
+
+    /// <summary>Records a write into this tensor's memory (bumps <see cref="Version"/>).</summary>
+    public void MarkModified()
+    {
+        ThrowIfDisposed();
+        _storage.BumpVersion();
+    }
+
     /// <summary>The scope that will dispose this tensor, if any.</summary>
     public TensorScope? Scope { get; internal set; }
 

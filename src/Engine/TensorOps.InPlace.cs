@@ -19,6 +19,7 @@ public static partial class TensorOps
         using var ea = a.Expand(y.Shape);
         using var eb = b.Expand(y.Shape);
         backend.Elementwise.Binary(op, ea, eb, y);
+        y.MarkModified();
     }
 
     /// <summary>y ← f(y; α, β) in place on a contiguous tensor.</summary>
@@ -27,6 +28,7 @@ public static partial class TensorOps
         RequireFloating(op + "InPlace", y);
         if (!y.IsContiguous) throw new ArgumentException($"{op}InPlace: tensor must be contiguous");
         y.Backend.Elementwise.Unary(op, y, y, alpha, beta);
+        y.MarkModified();
     }
 
     /// <summary>destination ← destination + α·source (source broadcast to destination's shape).</summary>
@@ -46,5 +48,6 @@ public static partial class TensorOps
     {
         destination.ThrowIfDisposed();
         destination.Backend.Memory.Fill(destination, value);
+        destination.MarkModified();
     }
 }

@@ -111,6 +111,7 @@ public static partial class TensorOps
         if (a.Rank != 3 || b.Rank != 3 || c.Rank != 3 || !c.IsContiguous)
             throw new ArgumentException("MatMulAccumulate: needs 3-D operands and a contiguous destination");
         backend.LinearAlgebra.MatMul(a, b, c, beta: 1);
+        c.MarkModified();
     }
 
     /// <summary>

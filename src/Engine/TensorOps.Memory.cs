@@ -27,6 +27,7 @@ public static partial class TensorOps
         SameDType("CopyInto", source, destination);
         if (source.Shape != destination.Shape) throw new ArgumentException($"CopyInto: shapes {source.Shape} and {destination.Shape} differ");
         source.Backend.Memory.Copy(source, destination);
+        destination.MarkModified();
     }
 
     /// <summary>Converts to another dtype (a copy even when the dtype matches).</summary>

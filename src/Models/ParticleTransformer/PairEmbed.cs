@@ -13,6 +13,8 @@ public sealed class PairEmbed : Module
 {
     private readonly BatchNorm _inputNorm;
     private readonly List<(Conv1x1 Conv, BatchNorm Norm, bool Gelu)> _layers = [];
+    private readonly Lock _foldLock = new();
+    private FoldCache? _fold;
 
     public PairEmbed(IBackend backend, int inputDim, IReadOnlyList<int> dims, int heads, bool preActivation, ulong seed, DType dtype = DType.Float32)
     {
@@ -191,7 +193,8 @@ public sealed class PairEmbed : Module
     /// Eval-mode embedding of pair features (1, C, U) → (1, H, U + 1), column U zero, when no gradient is
     /// recorded: every batch norm (running statistics) is folded into the adjacent 1×1 convolution
     /// (input BN into the first conv's columns, each conv's BN into its rows: W' = s·W·s₀, b' = s·(b + W·t₀) + t
-    /// with s = γ/√(σ² + ε), t = β − μ·s; folded in float64 on the host), and the pairs go through the
+    /// with s = γ/√(σ² + ε), t = β − μ·s; folded in float64 on the host, once, then cached until a parameter or
+    /// running statistic changes: see <see cref="CachedFold"/>), and the pairs go through the
     /// layers (Linear form, one GEMM each with the bias and GELU in its epilogue) in chunks of <see cref="FoldedChunk"/> rows, so the
     /// intermediate activations stay in cache and are recycled chunk to chunk. Equals
     /// <see cref="Elements(Variable)"/> up to float rounding.
@@ -203,7 +206,7 @@ public sealed class PairEmbed : Module
         if (features.Shape != new Shape(1, c, u)) throw new ArgumentException($"PairEmbed: pair features {features.Shape} must be (1, C, U)");
         var backend = features.Backend;
         var dtype = features.DType;
-        var layers = FoldLayers(backend, dtype);
+        var layers = CachedFold(backend, dtype);
         try
         {
             using var channels = TensorOps.Reshape(features, c, u);
@@ -234,6 +237,65 @@ public sealed class PairEmbed : Module
                 bias.Dispose();
             }
         }
+    }
+
+    /// <summary>Number of times the folded layers were computed (diagnostics: the cache's misses).</summary>
+    public int FoldCount { get; private set; }
+
+    // The folded layers for this backend and dtype, as aliases the caller disposes. They are computed once and
+    // kept with the identity and Version of every parameter and buffer of this module (all of them feed the
+    // fold); any in-place write (optimiser step, checkpoint load, train-mode running-statistic update), a
+    // replaced parameter tensor (Variable.SetData) or another backend/dtype makes them stale and they are
+    // refolded. The versions are taken before the values are read, so a concurrent write is never missed.
+    private List<(Tensor WeightT, Tensor Bias, bool Gelu)> CachedFold(IBackend backend, DType dtype)
+    {
+        lock (_foldLock)
+        {
+            var sources = Parameters().Select(p => p.Data).Concat(NamedBuffers().Select(b => b.Buffer)).ToArray();
+            if (_fold is null || !_fold.IsCurrent(backend, dtype, sources))
+            {
+                var versions = Array.ConvertAll(sources, t => t.Version);
+                var layers = FoldLayers(backend, dtype);
+                _fold?.Dispose();
+                _fold = new FoldCache(backend, dtype, sources, versions, layers);
+                FoldCount++;
+            }
+            return _fold.Layers.Select(l => (l.WeightT.Alias(), l.Bias.Alias(), l.Gelu)).ToList();
+        }
+    }
+
+    private sealed class FoldCache(IBackend backend, DType dtype, Tensor[] sources, long[] versions, List<(Tensor WeightT, Tensor Bias, bool Gelu)> layers)
+    {
+        public List<(Tensor WeightT, Tensor Bias, bool Gelu)> Layers => layers;
+
+        public bool IsCurrent(IBackend b, DType d, Tensor[] current)
+        {
+            if (!ReferenceEquals(b, backend) || d != dtype || current.Length != sources.Length) return false;
+            for (int i = 0; i < current.Length; i++)
+            {
+                if (!ReferenceEquals(current[i], sources[i]) || current[i].Version != versions[i]) return false;
+            }
+            return true;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (weightT, bias, _) in layers)
+            {
+                weightT.Dispose();
+                bias.Dispose();
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        lock (_foldLock)
+        {
+            _fold?.Dispose();
+            _fold = null;
+        }
+        base.Dispose();
     }
 
     // The conv layers with the batch norms folded in: (Wᵀ (C, O), b (O), GELU) each.
