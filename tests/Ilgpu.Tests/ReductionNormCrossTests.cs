@@ -42,9 +42,9 @@ public class ReductionNormCrossTests
         Assert.That(rows.ToArray<int>(), Is.EqualTo(new[] { 1, 0 }));
     }
 
-    // Row lengths: 1, 5 (< group), 33 (non-multiple of 16 and 32), 300 (several strides per thread).
+    // Row lengths: 1, 5 (< group), 16 and 128 (whole AVX-512 vectors on the CPU side), 33 (non-multiple of 16 and 32), 300 (several strides per thread).
     [Test]
-    public void SoftmaxForwardAndBackwardMatchCpu([Values(1, 5, 33, 300)] int n, [Values] bool log, [Values(DType.Float32, DType.Float64)] DType dtype)
+    public void SoftmaxForwardAndBackwardMatchCpu([Values(1, 5, 16, 33, 128, 300)] int n, [Values] bool log, [Values(DType.Float32, DType.Float64)] DType dtype)
     {
         int rows = 7;
         var data = Rand.Doubles(42 + n, rows * n, -3, 3);

@@ -15,14 +15,18 @@ namespace Hep.Benchmarks.HotKernels;
 /// Ratio = time / that copy's time, so 1/Ratio is the fraction of copy bandwidth reached. Also shown:
 /// memmove of the two halves (Span.CopyTo), the engine's Memory.Copy, libtorch's copy_ and softmax(x + mask),
 /// and the unmasked softmax (engine: the same row kernel with no mask, into y; libtorch: softmax, allocating its output).
+/// Softmax backward dx = y ⊙ (dy − Σ y ⊙ dy) over the same shape: the engine's row kernel into a preallocated
+/// dx, libtorch's softmax backward node through autograd.grad on a retained graph (allocating dx). It moves
+/// three tensors (reads y and dy, writes dx) against a copy's two, so its % of copy bandwidth is
+/// 1.5 × copy time / backward time.
 /// </summary>
 [Config(typeof(HotKernelConfig))]
 [MemoryDiagnoser]
 public class SoftmaxBenchmarks
 {
     private const int B = 128, H = 8, N = 128;
-    private Hep.Engine.Tensor _x = null!, _y = null!, _mask = null!, _maskView = null!;
-    private torch.Tensor _tx = null!, _ty = null!, _tMask = null!;
+    private Hep.Engine.Tensor _x = null!, _y = null!, _mask = null!, _maskView = null!, _yBack = null!, _dy = null!, _dx = null!;
+    private torch.Tensor _tx = null!, _ty = null!, _tMask = null!, _txGrad = null!, _tyGrad = null!, _tdy = null!;
     private float[] _xData = null!, _yData = null!;
 
     [GlobalSetup]
@@ -53,6 +57,20 @@ public class SoftmaxBenchmarks
         Torch.AssertClose("MaskedSoftmax", _y.ToArray<float>(), Torch.Floats(torch.softmax(_tx + _tMask, -1)), 1e-6, 1e-4);
         backend.Norm.SoftmaxForward(_x, _y, false);
         Torch.AssertClose("Softmax", _y.ToArray<float>(), Torch.Floats(torch.softmax(_tx, -1)), 1e-6, 1e-4);
+        // Backward: y = softmax(x + mask) (padded keys 0), dy uniform in (−1, 1).
+        _yBack = Hep.Engine.Tensor.Zeros(backend, _x.Shape);
+        _dy = Hep.Engine.Tensor.Zeros(backend, _x.Shape);
+        _dx = Hep.Engine.Tensor.Zeros(backend, _x.Shape);
+        backend.Attention.MaskedSoftmaxForward(_x, _maskView, _yBack);
+        backend.Random.Uniform(3, -1, 1, _dy);
+        // (kept past the setup's dispose scope)
+        _txGrad = (_tx + _tMask).detach().requires_grad_(true).DetachFromDisposeScope();
+        _tyGrad = torch.softmax(_txGrad, -1).DetachFromDisposeScope();
+        _tdy = Torch.From(_dy).DetachFromDisposeScope();
+        backend.Norm.SoftmaxBackward(_yBack, _dy, _dx, false);
+        var tGrad = torch.autograd.grad([_tyGrad], [_txGrad], [_tdy], retain_graph: true);
+        Torch.AssertClose("SoftmaxBackward", _dx.ToArray<float>(), Torch.Floats(tGrad[0]), 1e-6, 1e-4);
+        tGrad[0].Dispose();
     }
 
     [GlobalCleanup]
@@ -65,6 +83,12 @@ public class SoftmaxBenchmarks
         _tx.Dispose();
         _ty.Dispose();
         _tMask.Dispose();
+        _yBack.Dispose();
+        _dy.Dispose();
+        _dx.Dispose();
+        _tyGrad.Dispose();
+        _txGrad.Dispose();
+        _tdy.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "streaming copy, 2 cores (bandwidth baseline)")]
@@ -106,6 +130,9 @@ public class SoftmaxBenchmarks
     [Benchmark(Description = "engine: softmax (no mask)")]
     public void EngineSoftmax() => CpuBackend.Shared.Norm.SoftmaxForward(_x, _y, false);
 
+    [Benchmark(Description = "engine: softmax backward")]
+    public void EngineSoftmaxBackward() => CpuBackend.Shared.Norm.SoftmaxBackward(_yBack, _dy, _dx, false);
+
     [Benchmark(Description = "libtorch: copy_")]
     public void LibtorchCopy() => _ty.copy_(_tx);
 
@@ -121,5 +148,14 @@ public class SoftmaxBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         return torch.softmax(_tx + _tMask, -1).shape[3];
+    }
+
+    [Benchmark(Description = "libtorch: softmax backward")]
+    public long LibtorchSoftmaxBackward()
+    {
+        var g = torch.autograd.grad([_tyGrad], [_txGrad], [_tdy], retain_graph: true);
+        long r = g[0].shape[3];
+        g[0].Dispose();
+        return r;
     }
 }

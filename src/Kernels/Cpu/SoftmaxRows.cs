@@ -9,7 +9,8 @@ namespace Hep.Kernels.Cpu;
 /// Row softmax / log-softmax over the last axis, (rows, n) contiguous, rows split across cores.
 /// Forward: m = max, y = exp(x − m)/Σ (log: x − m − log Σ). A row that is all −∞ (fully masked)
 /// gives zeros (log: −∞) instead of NaN. float32 softmax (not log) with AVX-512 runs the masked-softmax
-/// row kernel with no mask (<see cref="Attention.MaskedSoftmaxAvx512"/>). Backward: softmax gx = y(g − g·y); log gx = g − eʸ Σg.
+/// row kernel with no mask (<see cref="Attention.MaskedSoftmaxAvx512"/>). Backward: softmax gx = y(g − g·y); log gx = g − eʸ Σg;
+/// float32 softmax with AVX-512 runs <see cref="Attention.MaskedSoftmaxAvx512.BackwardRows"/> (masked softmax too).
 /// </summary>
 internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -57,7 +58,7 @@ internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<
         });
     }
 
-    public static void Backward(Tensor y, Tensor gradY, Tensor gradX, bool log)
+    public static unsafe void Backward(Tensor y, Tensor gradY, Tensor gradX, bool log)
     {
         var ys = CpuTensor.Array<T>(y, "SoftmaxBackward");
         var gs = CpuTensor.Array<T>(gradY, "SoftmaxBackward");
@@ -65,6 +66,20 @@ internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<
         int n = y.Shape.Rank == 0 ? 1 : y.Shape[^1];
         int rows = n == 0 ? 0 : (int)(y.Numel / n);
         int yo = y.Offset, go = gradY.Offset, xo = gradX.Offset;
+        if (!log && typeof(T) == typeof(float) && Avx512F.IsSupported && rows > 0)
+        {
+            // float32 softmax with AVX-512: one read of y and dy, one (streaming, for large outputs) write of dx.
+            var yf = (float[])(object)ys;
+            var gf = (float[])(object)gs;
+            var xf = (float[])(object)gx;
+            bool stream = StreamingStores.Pays<float>(y.Numel);
+            Attention.MaskedSoftmaxRows<float>.Split(rows, n, (s, e) =>
+            {
+                fixed (float* py = yf, pg = gf, px = xf)
+                    Attention.MaskedSoftmaxAvx512.BackwardRows(py + yo, pg + go, px + xo, n, s, e, stream);
+            });
+            return;
+        }
         CpuParallel.For(rows, 4L * n, (s, e) =>
         {
             for (int r = s; r < e; r++)
