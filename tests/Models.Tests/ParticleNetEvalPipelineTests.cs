@@ -143,6 +143,33 @@ public class ParticleNetEvalPipelineTests
             Assert.That(realOnly.Length, Is.EqualTo(channels * (24 + 2 + 13 + 4 + 9)));
             TensorAssert.Close(realOnly.Select(i => masked[i]).ToArray(), realOnly.Select(i => composed[i]).ToArray(), 2e-6, 2e-5, "real slots");
             Assert.That(masked.All(double.IsFinite), "padded slots stay finite");
+
+            // Given ends (ParticleNet shares one set per forward) replace the mask's: ends at the last slot
+            // skip nothing, so every slot equals the unskipped output, where the mask's ends differ.
+            using var allReal = Tensor.Full(Cpu, mask.Shape, 1.0);
+            var unskipped = block.Forward(coordinates, Variable.Constant(features), mask, paddedOutputsMasked: true,
+                realEnds: new RealParticleEnds(allReal)).Data.ToDoubleArray();
+            Assert.That(unskipped, Is.EqualTo(full), "given ends used instead of the mask's");
+            Assert.That(masked, Is.Not.EqualTo(full), "the mask's ends skip padded columns");
         }
+    }
+
+    [Test]
+    public void RealParticleEndsAreEachJetsLastRealSlotReadOnce()
+    {
+        var (points, features, mask) = Jets(Cpu);
+        using (points)
+        using (features)
+        using (mask)
+        {
+            var ends = new RealParticleEnds(mask);
+            var values = ends.Values;
+            Assert.That(values, Is.EqualTo(new[] { 24, 2, 13, 24, 24 }), "interleaved jets end at their last slot");
+            Assert.That(ends.Values, Is.SameAs(values), "read back once, then shared");
+        }
+        using var hand = Tensor.FromArray<float>(Cpu, [1, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1], new Shape(3, 1, 4));
+        Assert.That(RealParticleEnds.Compute(hand), Is.EqualTo(new[] { 3, 0, 4 }), "gap, empty jet, full jet");
+        using var flat = Tensor.Zeros(Cpu, new Shape(3, 4));
+        Assert.Throws<ArgumentException>(() => RealParticleEnds.Compute(flat));
     }
 }

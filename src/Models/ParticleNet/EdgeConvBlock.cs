@@ -50,9 +50,12 @@ public sealed class EdgeConvBlock : Module
     /// the chunk's activations stay in cache). With <paramref name="paddedOutputsMasked"/> the caller
     /// promises to multiply the result by the mask (ParticleNet does): the pipeline then computes each
     /// jet's columns only up to its last real particle, and the values at padded slots are unspecified
-    /// (finite); real slots are unchanged.
+    /// (finite); real slots are unchanged. Those last real particles come from <paramref name="realEnds"/> when
+    /// given (ParticleNet shares one per forward, so the mask is read back once, not once per block; ends past
+    /// the mask's only cost columns, ends before it would leave real slots out), else from the mask.
     /// </summary>
-    public Variable Forward(Tensor coordinates, Variable features, Tensor mask, Tensor? neighbours = null, bool paddedOutputsMasked = false)
+    public Variable Forward(Tensor coordinates, Variable features, Tensor mask, Tensor? neighbours = null, bool paddedOutputsMasked = false,
+        RealParticleEnds? realEnds = null)
     {
         Tensor index = neighbours ?? Neighbours(coordinates, mask);
         try
@@ -62,7 +65,7 @@ public sealed class EdgeConvBlock : Module
             Variable aggregated;
             if (!Training && Tape.Current is null)
             {
-                aggregated = Variable.Constant(AggregateEval(features.Data, index, mask, paddedOutputsMasked));
+                aggregated = Variable.Constant(AggregateEval(features.Data, index, paddedOutputsMasked ? realEnds ?? new RealParticleEnds(mask) : null));
             }
             else
             {
@@ -92,13 +95,13 @@ public sealed class EdgeConvBlock : Module
     /// (<see cref="TensorOps.MatMulEpilogue"/>); the last layer's BN + ReLU also takes the mean over k.
     /// On the CPU backend jets go through the chain in chunks of one jet per core, so a chunk's (C, N·k)
     /// activations stay in cache between the layers instead of streaming the whole batch through memory
-    /// once per layer; other backends take the whole batch as one chunk. With <paramref name="skipPadded"/>
-    /// (CPU) a chunk's columns stop at its jets' last real particle (or the last neighbour a real particle
-    /// uses, when a jet has at most k real particles); padded rows there are given neighbour 0, and the
-    /// output beyond a jet's extent is left zero. Real slots get the same values as the training-form ops
+    /// once per layer; other backends take the whole batch as one chunk. With <paramref name="realEnds"/>
+    /// (used on the CPU only, so other backends never read the mask back) a chunk's columns stop at its
+    /// jets' last real particle (or the last neighbour a real particle uses, when a jet has at most k real
+    /// particles); padded rows there are given neighbour 0, and the output beyond a jet's extent is left zero. Real slots get the same values as the training-form ops
     /// (the epilogue's fused multiply-add aside: float rounding).
     /// </summary>
-    private Tensor AggregateEval(Tensor x, Tensor index, Tensor mask, bool skipPadded)
+    private Tensor AggregateEval(Tensor x, Tensor index, RealParticleEnds? realEnds)
     {
         var backend = x.Backend;
         int b = x.Shape[0], c = x.Shape[1], n = x.Shape[2], k = K;
@@ -117,16 +120,17 @@ public sealed class EdgeConvBlock : Module
 
             bool cpu = backend.Device.Kind == DeviceKind.Cpu;
             int chunk = cpu ? Math.Max(1, ChunkJetsPerCore * Environment.ProcessorCount) : b;
-            skipPadded &= cpu;
+            bool skipPadded = cpu && realEnds is not null;
             int[]? hostIndex = skipPadded ? indexC.ToArray<int>() : null;
             int[] realEnd = new int[b], extent = new int[b];
             if (skipPadded)
             {
-                var m = mask.ToDoubleArray();
+                var ends = realEnds!.Values;
+                if (ends.Length != b) throw new ArgumentException($"EdgeConv: {ends.Length} real-particle ends for a batch of {b}");
                 for (int j = 0; j < b; j++)
                 {
-                    int last = n;
-                    while (last > 0 && m[j * n + last - 1] == 0) last--;
+                    int last = ends[j];
+                    if (last < 0 || last > n) throw new ArgumentException($"EdgeConv: real-particle end {last} of jet {j} outside [0, {n}]");
                     int e = last;
                     for (int q = j * n * k; q < (j * n + last) * k; q++) e = Math.Max(e, hostIndex![q] + 1);
                     realEnd[j] = last;

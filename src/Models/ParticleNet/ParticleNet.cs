@@ -69,10 +69,11 @@ public sealed class ParticleNet : Module
         var fts = Fn.Mul(features, maskVar);
         if (_ftsNorm is not null) fts = Fn.Mul(_ftsNorm.Forward(fts), maskVar);
         var outputs = new List<Variable>();
+        var realEnds = new RealParticleEnds(m); // read back (CPU eval pipeline only) once for all blocks
         for (int i = 0; i < _blocks.Count; i++)
         {
             var coordinates = i == 0 ? maskedPoints : fts.Data;
-            fts = Fn.Mul(_blocks[i].Forward(coordinates, fts, m, NeighbourOverride?.Invoke(i), paddedOutputsMasked: true), maskVar);
+            fts = Fn.Mul(_blocks[i].Forward(coordinates, fts, m, NeighbourOverride?.Invoke(i), paddedOutputsMasked: true, realEnds), maskVar);
             if (_fusionConv is not null) outputs.Add(fts);
         }
         if (_fusionConv is not null)
