@@ -12,7 +12,9 @@ internal static unsafe partial class FlashAttention<T>
     /// <summary>True when a call takes the single-query path (class attention: Nq = 1, float32, D = 16, AVX-512).</summary>
     private static bool SingleQuery(Geometry g) => typeof(T) == typeof(float) && g.Nq == 1 && g.D == 16 && Avx512F.IsSupported;
 
-    // Work items are whole jets (the H heads of one b share the jet's key mask, computed once per jet).
+    // Work items are whole jets (the H heads of one b share the jet's key mask, computed once per jet),
+    // claimed from a shared counter by one worker per core; each worker pins the arrays and aligns its
+    // scratch once, not per jet.
     private static void SingleQueryForward(Geometry g, Tensor q, Tensor k, Tensor v, float scale, Tensor output, Tensor lse)
     {
         var qa = CpuTensor.Array<T>(q, g.Op);
@@ -20,16 +22,19 @@ internal static unsafe partial class FlashAttention<T>
         var va = CpuTensor.Array<T>(v, g.Op);
         var oa = CpuTensor.Array<T>(output, g.Op);
         var la = CpuTensor.Array<T>(lse, g.Op);
-        ForEachHead(g.B, (long)g.H * g.Nk * 64, () => new JetScratch(g), (w, b, _) =>
+        int next = -1;
+        ForEachJetWorker(g, (long)g.H * g.Nk * 64, () =>
         {
+            using var w = new JetScratch(g);
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = oa, lp = la, sp = w.Scores, kbp = w.KeyBias)
             {
-                var keyBias = (Vector512<float>*)kbp;
-                int n = SingleQueryKernel.JetKeyBias(g, mp is null ? null : (float*)(mp + g.MaskOffset), b, keyBias);
-                for (int bh = b * g.H; bh < (b + 1) * g.H; bh++)
-                    SingleQueryKernel.Forward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
-                        bp is null ? null : (float*)(bp + g.BiasOffset), keyBias, n, scale,
-                        (float*)(op + output.Offset), (float*)(lp + lse.Offset), bh, (float*)sp);
+                float* qf = (float*)(qp + q.Offset), kf = (float*)(kp + k.Offset), vf = (float*)(vp + v.Offset);
+                float* bf = bp is null ? null : (float*)(bp + g.BiasOffset), mf = mp is null ? null : (float*)(mp + g.MaskOffset);
+                float* of = (float*)(op + output.Offset), lf = (float*)(lp + lse.Offset);
+                float* scores = Align64((float*)sp);
+                var keyBias = (Vector512<float>*)Align64((float*)kbp);
+                for (int b = Interlocked.Increment(ref next); b < g.B; b = Interlocked.Increment(ref next))
+                    SingleQueryKernel.ForwardJet(g, qf, kf, vf, bf, mf, keyBias, scale, of, lf, b, scores);
             }
         });
     }
@@ -39,31 +44,44 @@ internal static unsafe partial class FlashAttention<T>
         var qa = CpuTensor.Array<T>(q, g.Op);
         var ka = CpuTensor.Array<T>(k, g.Op);
         var va = CpuTensor.Array<T>(v, g.Op);
-        ForEachHead(g.B, (long)g.H * g.Nk * 192, () => new JetScratch(g), (w, b, _) =>
+        int next = -1;
+        ForEachJetWorker(g, (long)g.H * g.Nk * 192, () =>
         {
+            using var w = new JetScratch(g);
             fixed (T* qp = qa, kp = ka, vp = va, bp = g.Bias, mp = g.Mask, op = gr.Out, lp = gr.Lse, gop = gr.GradOut,
-                   gqp = gr.GradQ, gkp = gr.GradK, gvp = gr.GradV, gbp = gr.GradBias, kbp = w.KeyBias)
+                   gqp = gr.GradQ, gkp = gr.GradK, gvp = gr.GradV, gbp = gr.GradBias, kbp = w.KeyBias, sp = w.Scores)
             {
-                var keyBias = (Vector512<float>*)kbp;
-                int n = SingleQueryKernel.JetKeyBias(g, mp is null ? null : (float*)(mp + g.MaskOffset), b, keyBias);
-                for (int bh = b * g.H; bh < (b + 1) * g.H; bh++)
-                    SingleQueryKernel.Backward(g, (float*)(qp + q.Offset), (float*)(kp + k.Offset), (float*)(vp + v.Offset),
-                        bp is null ? null : (float*)(bp + g.BiasOffset), keyBias, n, scale,
-                        (float*)(op + gr.OutOffset), (float*)(lp + gr.LseOffset), (float*)(gop + gr.GradOutOffset),
-                        (float*)(gqp + gr.GradQOffset), (float*)(gkp + gr.GradKOffset), (float*)(gvp + gr.GradVOffset),
-                        gbp is null ? null : (float*)(gbp + gr.GradBiasOffset), bh);
+                float* qf = (float*)(qp + q.Offset), kf = (float*)(kp + k.Offset), vf = (float*)(vp + v.Offset);
+                float* bf = bp is null ? null : (float*)(bp + g.BiasOffset), mf = mp is null ? null : (float*)(mp + g.MaskOffset);
+                float* of = (float*)(op + gr.OutOffset), lf = (float*)(lp + gr.LseOffset), gof = (float*)(gop + gr.GradOutOffset);
+                float* gqf = (float*)(gqp + gr.GradQOffset), gkf = (float*)(gkp + gr.GradKOffset), gvf = (float*)(gvp + gr.GradVOffset);
+                float* gbf = gbp is null ? null : (float*)(gbp + gr.GradBiasOffset), buffer = Align64((float*)sp);
+                var keyBias = (Vector512<float>*)Align64((float*)kbp);
+                for (int b = Interlocked.Increment(ref next); b < g.B; b = Interlocked.Increment(ref next))
+                    SingleQueryKernel.BackwardJet(g, qf, kf, vf, bf, mf, keyBias, scale, of, lf, gof, gqf, gkf, gvf, gbf, b, buffer);
             }
         });
     }
+
+    // Runs worker() on min(cores, jets, work-based) threads at once (inline when one).
+    private static void ForEachJetWorker(Geometry g, long workPerJet, Action worker)
+    {
+        if (g.B <= 0) return;
+        int workers = (int)Math.Min(Math.Min(CpuParallel.Threads, g.B), Math.Max(1, g.B * Math.Max(workPerJet, 1) / (1 << 15)));
+        if (workers <= 1) worker();
+        else Parallel.For(0, workers, _ => worker());
+    }
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     /// <summary>One single-query worker's pooled scratch: a row of scores and the current jet's key-bias blocks.</summary>
     private sealed class JetScratch(Geometry g) : IDisposable
     {
         // Keys looked at are rounded up to whole 16-key blocks; +16 keeps a 64-byte aligned start reachable.
-        public T[] Scores { get; } = System.Buffers.ArrayPool<T>.Shared.Rent(g.Nk + 32);
+        public T[] Scores { get; } = System.Buffers.ArrayPool<T>.Shared.Rent(g.Nk + 48);
 
         /// <summary>(Nk + 15) / 16 vectors of 0 / −∞ (+16 floats of slack for alignment).</summary>
-        public T[] KeyBias { get; } = System.Buffers.ArrayPool<T>.Shared.Rent(g.Nk + 32);
+        public T[] KeyBias { get; } = System.Buffers.ArrayPool<T>.Shared.Rent(g.Nk + 48);
 
         public void Dispose()
         {
@@ -75,12 +93,14 @@ internal static unsafe partial class FlashAttention<T>
     /// <summary>
     /// Class attention, one query per (b, h) over Nk keys, float32 with D = 16 = one Vector512 per key
     /// row. Scores of 16 keys at a time: the 16 products q ⊙ k_j are reduced to one vector of 16 dot
-    /// products by <see cref="Sum16"/> (a transpose-and-add tree), so k is read in place, never packed.
+    /// products by a transpose-and-add tree (<see cref="Dot16"/>), so k is read in place, never packed.
     /// Forward: s = scale·q·k + bias + mask over the keys up to the jet's last valid one, exact
     /// max, P = e^{s − m}, l = Σ P, out = Σ_j (P ⊙ Z)_j v_j / l, lse = m + log l.
     /// Backward (P recomputed from lse, Δ = dO·O): dp_j = dO·v_j, dS = P ⊙ (Z ⊙ dp − Δ),
     /// dV_j = (P ⊙ Z)_j dO, dK_j = dS_j · scale·q, dQ = scale·Σ_j dS_j k_j, dBias = dS; keys after the
     /// last valid one get zero gradients (written in the same pass as the valid keys' rows).
+    /// The loops over whole 16-key blocks hold no calls (the partial last block has its own method, dropout
+    /// is a type parameter), so the query, dO and the accumulators stay in registers.
     /// Thread mapping: whole jets (b, all H heads) are claimed dynamically by one worker per core; the jet's
     /// key-bias blocks (mask and last valid key) are built once and shared by its heads. Every output
     /// element is written by one worker in a fixed order: deterministic.
@@ -90,7 +110,7 @@ internal static unsafe partial class FlashAttention<T>
         private static readonly Vector512<int> Lo8 = Control(8, false), Hi8 = Control(8, true), Lo4 = Control(4, false), Hi4 = Control(4, true),
             Lo2 = Control(2, false), Hi2 = Control(2, true), Lo1 = Control(1, false), Hi1 = Control(1, true);
 
-        // VPERMT2PS indices of one round: lanes with bit b take the second operand (see Sum16).
+        // VPERMT2PS indices of one round: lanes with bit b take the second operand (see Dot16).
         private static Vector512<int> Control(int b, bool upper)
         {
             var p = Vector512<int>.Indices;
@@ -104,24 +124,40 @@ internal static unsafe partial class FlashAttention<T>
         private static Vector512<float> Pair(Vector512<float> x, Vector512<float> y, Vector512<int> lo, Vector512<int> hi) =>
             Avx512F.PermuteVar16x32x2(x, lo, y) + Avx512F.PermuteVar16x32x2(x, hi, y);
 
-        // lane j of the result = Σ_c x_j[c]: round b pairs rows i, i | b and keeps, per lane, the half
-        // sums of the row whose index has the lane's bit b; after b = 8, 4, 2, 1 lane j holds row j.
+        /// <summary>f permuted as the first round permutes a row (lanes of <see cref="Round8"/>'s two products).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Sum16(float* rows, Vector512<float> f, int count)
+        private static (Vector512<float> Lo, Vector512<float> Hi) Split8(Vector512<float> f) =>
+            (Avx512F.PermuteVar16x32x2(f, Lo8, f), Avx512F.PermuteVar16x32x2(f, Hi8, f));
+
+        // First round of the tree for rows a and a + 8 taken raw: permuting a ⊙ f and b ⊙ f is permuting a, b
+        // and multiplying by f permuted the same way, so the round is a multiply and an FMA (not 2 multiplies + add).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Round8(Vector512<float> a, Vector512<float> b, Vector512<float> fLo, Vector512<float> fHi) =>
+            Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32x2(a, Hi8, b), fHi, Avx512F.PermuteVar16x32x2(a, Lo8, b) * fLo);
+
+        // Lane j = r_j · f for the 16 rows r_0 … r_15 at r (f given split by Split8). Round b pairs rows i, i | b
+        // and keeps, per lane, the half sums of the row whose index has the lane's bit b; after b = 8, 4, 2, 1
+        // lane j holds row j's sum.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Dot16(float* r, Vector512<float> fLo, Vector512<float> fHi) => Fold8(
+            Round8(Vector512.Load(r), Vector512.Load(r + 128), fLo, fHi),
+            Round8(Vector512.Load(r + 16), Vector512.Load(r + 144), fLo, fHi),
+            Round8(Vector512.Load(r + 32), Vector512.Load(r + 160), fLo, fHi),
+            Round8(Vector512.Load(r + 48), Vector512.Load(r + 176), fLo, fHi),
+            Round8(Vector512.Load(r + 64), Vector512.Load(r + 192), fLo, fHi),
+            Round8(Vector512.Load(r + 80), Vector512.Load(r + 208), fLo, fHi),
+            Round8(Vector512.Load(r + 96), Vector512.Load(r + 224), fLo, fHi),
+            Round8(Vector512.Load(r + 112), Vector512.Load(r + 240), fLo, fHi));
+
+        // Dot16 over the first count (< 16) rows at r, zeros in the lanes after them (rows past count not read).
+        private static Vector512<float> Dot16Partial(float* r, int count, Vector512<float> fLo, Vector512<float> fHi)
         {
-            Vector512<float> R(int i) => i < count ? Vector512.Load(rows + i * 16) * f : Vector512<float>.Zero;
-            var y0 = Pair(R(0), R(8), Lo8, Hi8);
-            var y1 = Pair(R(1), R(9), Lo8, Hi8);
-            var y2 = Pair(R(2), R(10), Lo8, Hi8);
-            var y3 = Pair(R(3), R(11), Lo8, Hi8);
-            var y4 = Pair(R(4), R(12), Lo8, Hi8);
-            var y5 = Pair(R(5), R(13), Lo8, Hi8);
-            var y6 = Pair(R(6), R(14), Lo8, Hi8);
-            var y7 = Pair(R(7), R(15), Lo8, Hi8);
-            return Fold8(y0, y1, y2, y3, y4, y5, y6, y7);
+            var rows = stackalloc Vector512<float>[16];
+            for (int i = 0; i < 16; i++) rows[i] = i < count ? Vector512.Load(r + i * 16) : Vector512<float>.Zero;
+            return Dot16((float*)rows, fLo, fHi);
         }
 
-        // The last three levels of the Sum16 reduction tree, shared by both forms.
+        // The last three rounds of the reduction tree.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Fold8(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3,
             Vector512<float> y4, Vector512<float> y5, Vector512<float> y6, Vector512<float> y7)
@@ -133,26 +169,6 @@ internal static unsafe partial class FlashAttention<T>
             return Pair(Pair(z0, z2, Lo2, Hi2), Pair(z1, z3, Lo2, Hi2), Lo1, Hi1);
         }
 
-        // Sum16 over a whole block of 16 rows (no tail checks).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Sum16Full(float* r, Vector512<float> f)
-        {
-            var y0 = Pair(Vector512.Load(r) * f, Vector512.Load(r + 128) * f, Lo8, Hi8);
-            var y1 = Pair(Vector512.Load(r + 16) * f, Vector512.Load(r + 144) * f, Lo8, Hi8);
-            var y2 = Pair(Vector512.Load(r + 32) * f, Vector512.Load(r + 160) * f, Lo8, Hi8);
-            var y3 = Pair(Vector512.Load(r + 48) * f, Vector512.Load(r + 176) * f, Lo8, Hi8);
-            var y4 = Pair(Vector512.Load(r + 64) * f, Vector512.Load(r + 192) * f, Lo8, Hi8);
-            var y5 = Pair(Vector512.Load(r + 80) * f, Vector512.Load(r + 208) * f, Lo8, Hi8);
-            var y6 = Pair(Vector512.Load(r + 96) * f, Vector512.Load(r + 224) * f, Lo8, Hi8);
-            var y7 = Pair(Vector512.Load(r + 112) * f, Vector512.Load(r + 240) * f, Lo8, Hi8);
-            return Fold8(y0, y1, y2, y3, y4, y5, y6, y7);
-        }
-
-        // Scores of keys j0 … j0 + 15 (count of them exist in the block) for the scaled query qv.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Dot16(float* rows, Vector512<float> qv, int count) =>
-            count == 16 ? Sum16Full(rows, qv) : Sum16(rows, qv, count);
-
         // 16 entries of a length-n row from j0 (zeros past n), by a masked load.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> LoadRow(float* row, int j0, int n)
@@ -161,6 +177,11 @@ internal static unsafe partial class FlashAttention<T>
             var inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - j0)).AsSingle();
             return Avx512F.MaskLoad(row + j0, inside, Vector512<float>.Zero);
         }
+
+        // The dropout keep factors Z of keys j0 … j0 + 15 of a row, or ones without dropout.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Keep<TDrop>(Geometry g, uint rowKey, int j0) where TDrop : struct =>
+            typeof(TDrop) == typeof(WithDropout) ? KeepFactors(rowKey, j0, g.DropThreshold, g.KeepScale).As<T, float>() : Vector512<float>.One;
 
         /// <summary>
         /// Key bias blocks of jet b (0 for a valid key before its last valid one, −∞ otherwise; shared by
@@ -180,24 +201,58 @@ internal static unsafe partial class FlashAttention<T>
             return n;
         }
 
+        /// <summary>The H heads of jet b: its key-bias blocks once, then <see cref="Forward{TDrop}"/> per head.</summary>
+        public static void ForwardJet(Geometry g, float* q, float* k, float* v, float* bias, float* mask, Vector512<float>* keyBias, float scale,
+            float* output, float* lse, int b, float* scores)
+        {
+            int n = JetKeyBias(g, mask, b, keyBias);
+            for (int bh = b * g.H; bh < (b + 1) * g.H; bh++)
+            {
+                if (g.Dropout) Forward<WithDropout>(g, q, k, v, bias, keyBias, n, scale, output, lse, bh, scores);
+                else Forward<NoDropout>(g, q, k, v, bias, keyBias, n, scale, output, lse, bh, scores);
+            }
+        }
+
+        /// <summary>The H heads of jet b: its key-bias blocks once, then <see cref="Backward{TDrop}"/> per head.</summary>
+        public static void BackwardJet(Geometry g, float* q, float* k, float* v, float* bias, float* mask, Vector512<float>* keyBias, float scale,
+            float* output, float* lse, float* gradOut, float* gradQ, float* gradK, float* gradV, float* gradBias, int b, float* buffer)
+        {
+            int n = JetKeyBias(g, mask, b, keyBias);
+            for (int bh = b * g.H; bh < (b + 1) * g.H; bh++)
+            {
+                if (g.Dropout) Backward<WithDropout>(g, q, k, v, bias, keyBias, n, scale, output, lse, gradOut, gradQ, gradK, gradV, gradBias, bh, buffer);
+                else Backward<NoDropout>(g, q, k, v, bias, keyBias, n, scale, output, lse, gradOut, gradQ, gradK, gradV, gradBias, bh, buffer);
+            }
+        }
+
         /// <summary>
         /// Head bh: pass 1 scores the n keys (k read in place) into `scores` and takes their max; pass 2
         /// exponentiates a block of 16 and accumulates its P·V rows at once (the block's v rows right after).
         /// </summary>
-        public static void Forward(Geometry g, float* q, float* k, float* v, float* bias, Vector512<float>* keyBias, int n, float scale,
-            float* output, float* lse, int bh, float* scores)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Forward<TDrop>(Geometry g, float* q, float* k, float* v, float* bias, Vector512<float>* keyBias, int n, float scale,
+            float* output, float* lse, int bh, float* scores) where TDrop : struct
         {
-            int nk = g.Nk;
+            int nk = g.Nk, full = n & ~15;
             float* o = output + bh * 16;
             var qv = Vector512.Load(q + bh * 16) * scale;
+            var (qLo, qHi) = Split8(qv);
             float* kb = k + (long)bh * nk * 16, vb = v + (long)bh * nk * 16;
             float* br = bias is null ? null : bias + (long)bh * nk;
             var maxv = Vector512.Create(float.NegativeInfinity);
-            for (int j0 = 0; j0 < n; j0 += 16)
+            for (int j0 = 0; j0 < full; j0 += 16)
             {
-                var s = Dot16(kb + j0 * 16, qv, Math.Min(16, n - j0)) + keyBias[j0 / 16];
-                if (br is not null) s += LoadRow(br, j0, nk);
+                var s = Dot16(kb + j0 * 16, qLo, qHi) + keyBias[j0 >> 4];
+                if (br is not null) s += Vector512.Load(br + j0);
                 s.Store(scores + j0);
+                maxv = Vector512.Max(maxv, s);
+            }
+            if (full < n)
+            {
+                // The partial last block (n = Nk, not a multiple of 16): its lanes past Nk have a −∞ key bias.
+                var s = Dot16Partial(kb + full * 16, n - full, qLo, qHi) + keyBias[full >> 4];
+                if (br is not null) s += LoadRow(br, full, nk);
+                s.Store(scores + full);
                 maxv = Vector512.Max(maxv, s);
             }
             float m = HorizontalMax(maxv);
@@ -208,16 +263,16 @@ internal static unsafe partial class FlashAttention<T>
                 return;
             }
             var shift = Vector512.Create(m);
-            uint rowKey = g.Dropout ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
+            uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
             Vector512<float> sum = Vector512<float>.Zero, a0 = default, a1 = default, a2 = default, a3 = default;
             for (int j0 = 0; j0 < n; j0 += 16)
             {
                 float* e = scores + j0, vr = vb + j0 * 16;
                 var ev = FastExp.NonPositive(Vector512.Load(e) - shift);
                 sum += ev;
-                if (g.Dropout) ev *= KeepFactors(rowKey, j0, g.DropThreshold, g.KeepScale).As<T, float>();
+                if (typeof(TDrop) == typeof(WithDropout)) ev *= Keep<TDrop>(g, rowKey, j0);
                 ev.Store(e);
-                if (j0 + 16 <= n)
+                if (j0 < full)
                 {
                     for (int jj = 0; jj < 16; jj += 4)
                     {
@@ -240,62 +295,60 @@ internal static unsafe partial class FlashAttention<T>
         /// <summary>
         /// Head bh in one pass over its n keys, 16 at a time: P from the saved lse, dP, dS, then the block's
         /// dV and dK rows and its dQ terms; the rows of the keys after them (padding) are written as zeros
-        /// in the same pass.
+        /// in the same pass. buffer: 32 floats, 64-byte aligned (the block's dS and P ⊙ Z).
         /// </summary>
-        public static void Backward(Geometry g, float* q, float* k, float* v, float* bias, Vector512<float>* keyBias, int n, float scale,
-            float* output, float* lse, float* gradOut, float* gradQ, float* gradK, float* gradV, float* gradBias, int bh)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Backward<TDrop>(Geometry g, float* q, float* k, float* v, float* bias, Vector512<float>* keyBias, int n, float scale,
+            float* output, float* lse, float* gradOut, float* gradQ, float* gradK, float* gradV, float* gradBias, int bh, float* buffer)
+            where TDrop : struct
         {
             int nk = g.Nk;
             float rowLse = lse[bh];
             float* dk = gradK + (long)bh * nk * 16, dv = gradV + (long)bh * nk * 16, db = gradBias is null ? null : gradBias + (long)bh * nk;
             if (float.IsNegativeInfinity(rowLse)) n = 0;
+            int full = n & ~15;
             var qv = Vector512.Load(q + bh * 16) * scale;
             var dov = Vector512.Load(gradOut + bh * 16);
+            var (qLo, qHi) = Split8(qv);
+            var (dLo, dHi) = Split8(dov);
             var delta = Vector512.Create(Vector512.Sum(dov * Vector512.Load(output + bh * 16)));
             var lseV = Vector512.Create(rowLse);
             float* kb = k + (long)bh * nk * 16, vb = v + (long)bh * nk * 16;
             float* br = bias is null ? null : bias + (long)bh * nk;
-            uint rowKey = g.Dropout ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
-            var ds = stackalloc float[16];
-            var pz = stackalloc float[16];
-            Vector512<float> dq0 = default, dq1 = default;
-            for (int j0 = 0; j0 < n; j0 += 16)
+            uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
+            float* ds = buffer, pz = buffer + 16;
+            Vector512<float> dq0 = default, dq1 = default, dq2 = default, dq3 = default;
+            for (int j0 = 0; j0 < full; j0 += 16)
             {
-                int count = Math.Min(16, n - j0);
                 float* kr = kb + j0 * 16, vr = vb + j0 * 16, dkr = dk + j0 * 16, dvr = dv + j0 * 16;
-                var s = Dot16(kr, qv, count) + keyBias[j0 / 16];
-                if (br is not null) s += LoadRow(br, j0, nk);
+                var s = Dot16(kr, qLo, qHi) + keyBias[j0 >> 4];
+                if (br is not null) s += Vector512.Load(br + j0);
                 var p = FastExp.NonPositive(s - lseV);
-                var dp = Dot16(vr, dov, count);
-                if (g.Dropout)
-                {
-                    var z = KeepFactors(rowKey, j0, g.DropThreshold, g.KeepScale).As<T, float>();
-                    (p * (z * dp - delta)).Store(ds);
-                    (p * z).Store(pz);
-                }
-                else
-                {
-                    (p * (dp - delta)).Store(ds);
-                    p.Store(pz);
-                }
-                if (db is not null) new ReadOnlySpan<float>(ds, count).CopyTo(new Span<float>(db + j0, count));
-                int jj = 0;
-                for (; jj + 2 <= count; jj += 2)
+                var dp = Dot16(vr, dLo, dHi);
+                var z = Keep<TDrop>(g, rowKey, j0);
+                var dsv = typeof(TDrop) == typeof(WithDropout) ? p * (z * dp - delta) : p * (dp - delta);
+                if (db is not null) dsv.Store(db + j0);
+                dsv.Store(ds);
+                (typeof(TDrop) == typeof(WithDropout) ? p * z : p).Store(pz);
+                for (int jj = 0; jj < 16; jj += 4)
                 {
                     (Vector512.Create(pz[jj]) * dov).Store(dvr + jj * 16);
+                    (Vector512.Create(ds[jj]) * qv).Store(dkr + jj * 16);
+                    dq0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq0);
                     (Vector512.Create(pz[jj + 1]) * dov).Store(dvr + (jj + 1) * 16);
-                    (Vector512.Create(ds[jj]) * qv).Store(dkr + jj * 16);
                     (Vector512.Create(ds[jj + 1]) * qv).Store(dkr + (jj + 1) * 16);
-                    dq0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq0);
                     dq1 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 1]), Vector512.Load(kr + (jj + 1) * 16), dq1);
-                }
-                if (jj < count)
-                {
-                    (Vector512.Create(pz[jj]) * dov).Store(dvr + jj * 16);
-                    (Vector512.Create(ds[jj]) * qv).Store(dkr + jj * 16);
-                    dq0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq0);
+                    (Vector512.Create(pz[jj + 2]) * dov).Store(dvr + (jj + 2) * 16);
+                    (Vector512.Create(ds[jj + 2]) * qv).Store(dkr + (jj + 2) * 16);
+                    dq2 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 2]), Vector512.Load(kr + (jj + 2) * 16), dq2);
+                    (Vector512.Create(pz[jj + 3]) * dov).Store(dvr + (jj + 3) * 16);
+                    (Vector512.Create(ds[jj + 3]) * qv).Store(dkr + (jj + 3) * 16);
+                    dq3 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 3]), Vector512.Load(kr + (jj + 3) * 16), dq3);
                 }
             }
+            var dq = (dq0 + dq1) + (dq2 + dq3);
+            if (full < n)
+                dq += BackwardPartialBlock<TDrop>(g, kb, vb, br, keyBias, full, n - full, qv, dov, delta, lseV, rowKey, dk, dv, db, buffer);
             // Keys after the last looked-at one (padding), or all keys of a row without a valid key: zero gradients.
             for (int j = n; j < nk; j++)
             {
@@ -303,7 +356,35 @@ internal static unsafe partial class FlashAttention<T>
                 Vector512<float>.Zero.Store(dv + j * 16);
             }
             if (db is not null) new Span<float>(db + n, nk - n).Clear();
-            ((dq0 + dq1) * scale).Store(gradQ + bh * 16);
+            (dq * scale).Store(gradQ + bh * 16);
+        }
+
+        // The partial last block of Backward (count < 16 keys from j0 = Nk − count): writes their dK, dV (and
+        // dBias) rows and returns their Σ dS_j k_j.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector512<float> BackwardPartialBlock<TDrop>(Geometry g, float* kb, float* vb, float* br, Vector512<float>* keyBias,
+            int j0, int count, Vector512<float> qv, Vector512<float> dov, Vector512<float> delta, Vector512<float> lseV, uint rowKey,
+            float* dk, float* dv, float* db, float* buffer) where TDrop : struct
+        {
+            var (qLo, qHi) = Split8(qv);
+            var (dLo, dHi) = Split8(dov);
+            float* kr = kb + j0 * 16, vr = vb + j0 * 16, ds = buffer, pz = buffer + 16;
+            var s = Dot16Partial(kr, count, qLo, qHi) + keyBias[j0 >> 4];
+            if (br is not null) s += LoadRow(br, j0, j0 + count);
+            var p = FastExp.NonPositive(s - lseV);
+            var dp = Dot16Partial(vr, count, dLo, dHi);
+            var z = Keep<TDrop>(g, rowKey, j0);
+            (p * (z * dp - delta)).Store(ds);
+            (p * z).Store(pz);
+            if (db is not null) new ReadOnlySpan<float>(ds, count).CopyTo(new Span<float>(db + j0, count));
+            var dq = Vector512<float>.Zero;
+            for (int jj = 0; jj < count; jj++)
+            {
+                (Vector512.Create(pz[jj]) * dov).Store(dv + (j0 + jj) * 16);
+                (Vector512.Create(ds[jj]) * qv).Store(dk + (j0 + jj) * 16);
+                dq = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq);
+            }
+            return dq;
         }
 
         private static float HorizontalMax(Vector512<float> v)
@@ -314,4 +395,10 @@ internal static unsafe partial class FlashAttention<T>
             return MathF.Max(h2.ToScalar(), h2.GetElement(1));
         }
     }
+
+    /// <summary>Type arguments that select the single-query kernels' dropout code at JIT time.</summary>
+    private struct WithDropout;
+
+    /// <inheritdoc cref="WithDropout"/>
+    private struct NoDropout;
 }
