@@ -34,19 +34,17 @@ public class MatMulEpilogueTests(IBackend backend)
         return 2 / Math.Sqrt(Math.PI) * sum;
     }
 
+    // act(w·x[b] · scale[i] + shift[i] + bias[j]) for a shared weight w (m, k) and x (batch, k, n).
     private static double[] Reference(double[] w, double[] x, int batch, int m, int k, int n, double[]? scale, double[]? shift, double[]? bias,
         GemmActivation act)
     {
-        var c = new double[batch * m * n];
-        for (int bi = 0; bi < batch; bi++)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = 0;
-                    for (int p = 0; p < k; p++) s += w[i * k + p] * x[(bi * k + p) * n + j];
-                    double v = s * (scale?[i] ?? 1) + (shift?[i] ?? 0) + (bias?[j] ?? 0);
-                    c[(bi * m + i) * n + j] = act switch { GemmActivation.Relu => Math.Max(v, 0), GemmActivation.Gelu => Gelu(v), _ => v };
-                }
+        var c = Operands.Gemm(w, x, batch, m, k, n, aShared: true);
+        for (int q = 0; q < c.Length; q++)
+        {
+            int i = q / n % m, j = q % n;
+            double v = c[q] * (scale?[i] ?? 1) + (shift?[i] ?? 0) + (bias?[j] ?? 0);
+            c[q] = act switch { GemmActivation.Relu => Math.Max(v, 0), GemmActivation.Gelu => Gelu(v), _ => v };
+        }
         return c;
     }
 
@@ -58,20 +56,15 @@ public class MatMulEpilogueTests(IBackend backend)
     {
         foreach (var (batch, m, k, n) in new[] { (1, 1, 1, 1), (2, 7, 5, 33), (3, 17, 64, 48), (1, 129, 300, 65), (2, 64, 513, 70) })
         {
-            var wd = Round(Rand.Doubles(71, m * k), dtype);
-            var xd = Round(Rand.Doubles(72, batch * k * n), dtype);
-            var scaled = Round(Rand.Doubles(73, m, 0.5, 2), dtype);
-            var shiftd = Round(Rand.Doubles(74, m), dtype);
-            var biasd = Round(Rand.Doubles(75, n), dtype);
             bool row = parts is Parts.RowAffine or Parts.All, col = parts is Parts.ColumnBias or Parts.All;
-            using var w = Make(wd, new Shape(m, k), dtype);
-            using var x = Make(xd, new Shape(batch, k, n), dtype);
-            using var scale = row ? Make(scaled, new Shape(m), dtype) : null;
-            using var shift = row ? Make(shiftd, new Shape(m), dtype) : null;
-            using var bias = col ? Make(biasd, new Shape(n), dtype) : null;
-            using var c = TensorOps.MatMulEpilogue(w, x, new GemmEpilogue(scale, shift, bias, act));
+            using var w = Operands.Random(backend, 71, new Shape(m, k), dtype);
+            using var x = Operands.Random(backend, 72, new Shape(batch, k, n), dtype);
+            using var scale = row ? Operands.Random(backend, 73, new Shape(m), dtype, 0.5, 2) : null;
+            using var shift = row ? Operands.Random(backend, 74, new Shape(m), dtype) : null;
+            using var bias = col ? Operands.Random(backend, 75, new Shape(n), dtype) : null;
+            using var c = TensorOps.MatMulEpilogue(w.Tensor, x.Tensor, new GemmEpilogue(scale?.Tensor, shift?.Tensor, bias?.Tensor, act));
             Assert.That(c.Shape, Is.EqualTo(new Shape(batch, m, n)));
-            var expected = Reference(wd, xd, batch, m, k, n, row ? scaled : null, row ? shiftd : null, col ? biasd : null, act);
+            var expected = Reference(w.Values, x.Values, batch, m, k, n, scale?.Values, shift?.Values, bias?.Values, act);
             double tol = dtype == DType.Float32 ? 4e-5 * Math.Sqrt(k) : 1e-12;
             TensorAssert.Close(c, expected, tol, tol, $"{parts} {act} {dtype} {batch}x{m}x{k}x{n}", allowAllZero: m * n == 1);
         }
@@ -109,14 +102,12 @@ public class MatMulEpilogueTests(IBackend backend)
     public void LinearLayoutWithTransposedWeight()
     {
         int rows = 37, inF = 70, outF = 50;
-        var xd = Round(Rand.Doubles(81, rows * inF), DType.Float32);
-        var wd = Round(Rand.Doubles(82, outF * inF), DType.Float32);
-        var bd = Round(Rand.Doubles(83, outF), DType.Float32);
-        using var x = Make(xd, new Shape(rows, inF), DType.Float32);
-        using var wRaw = Make(wd, new Shape(outF, inF), DType.Float32);
-        using var wT = wRaw.Transpose(0, 1);
-        using var b = Make(bd, new Shape(outF), DType.Float32);
-        using var y = TensorOps.MatMulEpilogue(x, wT, GemmEpilogue.ColumnBiasThen(b, GemmActivation.Gelu));
+        using var x = Operands.Random(backend, 81, new Shape(rows, inF));
+        using var wRaw = Operands.Random(backend, 82, new Shape(outF, inF));
+        using var wT = wRaw.Tensor.Transpose(0, 1);
+        using var b = Operands.Random(backend, 83, new Shape(outF));
+        var (xd, wd, bd) = (x.Values, wRaw.Values, b.Values);
+        using var y = TensorOps.MatMulEpilogue(x.Tensor, wT, GemmEpilogue.ColumnBiasThen(b.Tensor, GemmActivation.Gelu));
         Assert.That(y.Shape, Is.EqualTo(new Shape(rows, outF)));
         var wTd = new double[inF * outF];
         for (int o = 0; o < outF; o++)
@@ -148,10 +139,4 @@ public class MatMulEpilogueTests(IBackend backend)
         Assert.That(() => TensorOps.MatMulEpilogue(a, b, new GemmEpilogue(wrongRow)), Throws.ArgumentException.With.Message.Contains("RowScale"));
         Assert.That(() => TensorOps.MatMulEpilogue(a, b, new GemmEpilogue(ColumnBias: wrongCol)), Throws.ArgumentException.With.Message.Contains("ColumnBias"));
     }
-
-    private Tensor Make(double[] data, Shape shape, DType dtype) => dtype == DType.Float64
-        ? Tensor.FromArray<double>(backend, data, shape)
-        : Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape);
-
-    private static double[] Round(double[] v, DType dtype) => dtype == DType.Float32 ? v.Select(x => (double)(float)x).ToArray() : v;
 }

@@ -4,20 +4,6 @@ namespace Hep.Engine.Tests;
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 public class MatMulKernelTests(IBackend backend)
 {
-    private static double[] Reference(double[] a, double[] b, int batch, int m, int k, int n, bool bShared)
-    {
-        var c = new double[batch * m * n];
-        for (int bi = 0; bi < batch; bi++)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = 0;
-                    for (int p = 0; p < k; p++) s += a[(bi * m + i) * k + p] * b[((bShared ? 0 : bi) * k + p) * n + j];
-                    c[(bi * m + i) * n + j] = s;
-                }
-        return c;
-    }
-
     // Sizes straddle the micro-tile (8×32 / 6×16), the K block (256) and the row block (128).
     [TestCase(1, 1, 1, 1)]
     [TestCase(1, 7, 5, 33)]
@@ -30,12 +16,10 @@ public class MatMulKernelTests(IBackend backend)
     {
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
-            var ad = Rand.Doubles(51, batch * m * k);
-            var bd = Rand.Doubles(52, batch * k * n);
-            using var a = Rand.Tensor(backend, 51, new Shape(batch, m, k), dtype);
-            using var b = Rand.Tensor(backend, 52, new Shape(batch, k, n), dtype);
-            using var c = TensorOps.MatMul(a, b);
-            var expected = Reference(Round(ad, dtype), Round(bd, dtype), batch, m, k, n, false);
+            using var a = Operands.Random(backend, 51, new Shape(batch, m, k), dtype);
+            using var b = Operands.Random(backend, 52, new Shape(batch, k, n), dtype);
+            using var c = TensorOps.MatMul(a.Tensor, b.Tensor);
+            var expected = Operands.Gemm(a.Values, b.Values, batch, m, k, n);
             double tol = dtype == DType.Float32 ? 2e-5 * Math.Sqrt(Math.Max(k, 1)) : 1e-12;
             TensorAssert.Close(c, expected, tol, tol, $"{dtype} {batch}x{m}x{k}x{n}", allowAllZero: k == 0 || m == 0);
         }
@@ -45,23 +29,22 @@ public class MatMulKernelTests(IBackend backend)
     public void TransposedOperandsAndBroadcastBatch()
     {
         int batch = 4, m = 19, k = 37, n = 45;
-        var ad = Rand.Doubles(53, batch * k * m);
-        var bd = Rand.Doubles(54, n * k);
         // aT: (batch, k, m) transposed to (batch, m, k); bT: (n, k) transposed to (k, n) and broadcast over batch.
-        using var aRaw = Tensor.FromArray<float>(backend, Array.ConvertAll(ad, v => (float)v), new Shape(batch, k, m));
-        using var bRaw = Tensor.FromArray<float>(backend, Array.ConvertAll(bd, v => (float)v), new Shape(n, k));
-        using var a = aRaw.Transpose(1, 2);
-        using var b = bRaw.Transpose(0, 1);
+        using var aRaw = Operands.Random(backend, 53, new Shape(batch, k, m));
+        using var bRaw = Operands.Random(backend, 54, new Shape(n, k));
+        using var a = aRaw.Tensor.Transpose(1, 2);
+        using var b = bRaw.Tensor.Transpose(0, 1);
+        var (ad, bd) = (aRaw.Values, bRaw.Values);
         using var c = TensorOps.MatMul(a, b);
         Assert.That(c.Shape, Is.EqualTo(new Shape(batch, m, n)));
         var aDense = new double[batch * m * k];
         for (int bi = 0; bi < batch; bi++)
             for (int i = 0; i < m; i++)
-                for (int p = 0; p < k; p++) aDense[(bi * m + i) * k + p] = (float)ad[(bi * k + p) * m + i];
+                for (int p = 0; p < k; p++) aDense[(bi * m + i) * k + p] = ad[(bi * k + p) * m + i];
         var bDense = new double[k * n];
         for (int p = 0; p < k; p++)
-            for (int j = 0; j < n; j++) bDense[p * n + j] = (float)bd[j * k + p];
-        TensorAssert.Close(c, Reference(aDense, bDense, batch, m, k, n, bShared: true), 1e-4, 1e-4, "transposed");
+            for (int j = 0; j < n; j++) bDense[p * n + j] = bd[j * k + p];
+        TensorAssert.Close(c, Operands.Gemm(aDense, bDense, batch, m, k, n, bShared: true), 1e-4, 1e-4, "transposed");
     }
 
     [Test]
@@ -89,11 +72,10 @@ public class MatMulKernelTests(IBackend backend)
     {
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
-            var ad = Round(Rand.Doubles(57, batch * m * k), dtype);
-            var bd = Round(Rand.Doubles(58, batch * n * k), dtype);
-            using var a = Rand.Tensor(backend, 57, new Shape(batch, m, k), dtype);
-            using var bRaw = Rand.Tensor(backend, 58, new Shape(batch, n, k), dtype);
-            using var b = bRaw.Transpose(1, 2);
+            using var aOperand = Operands.Random(backend, 57, new Shape(batch, m, k), dtype);
+            using var bRaw = Operands.Random(backend, 58, new Shape(batch, n, k), dtype);
+            var (a, ad, bd) = (aOperand.Tensor, aOperand.Values, bRaw.Values);
+            using var b = bRaw.Tensor.Transpose(1, 2);
             var expected = new double[m * n];
             for (int bi = 0; bi < batch; bi++)
                 for (int i = 0; i < m; i++)
@@ -122,6 +104,4 @@ public class MatMulKernelTests(IBackend backend)
         using var expected = TensorOps.Sum(s0, 0);
         TensorAssert.Close(c, expected.ToDoubleArray(), 1e-4, 1e-4, "broadcast Σ");
     }
-
-    private static double[] Round(double[] v, DType dtype) => dtype == DType.Float32 ? v.Select(x => (double)(float)x).ToArray() : v;
 }

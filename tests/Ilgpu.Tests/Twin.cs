@@ -25,12 +25,9 @@ internal static class Twin
         return dtype == DType.Float32 ? (2e-6 * s, 4e-6 * s) : (1e-13 * s, 1e-12 * s);
     }
 
-    public static Tensor Make(IBackend backend, double[] data, Shape shape, DType dtype) => dtype switch
-    {
-        DType.Float64 => Tensor.FromArray<double>(backend, data, shape),
-        DType.Int32 => Tensor.FromArray<int>(backend, Array.ConvertAll(data, v => (int)v), shape),
-        _ => Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape),
-    };
+    public static Tensor Make(IBackend backend, double[] data, Shape shape, DType dtype) => dtype == DType.Int32
+        ? Tensor.FromArray<int>(backend, Array.ConvertAll(data, v => (int)v), shape)
+        : Operands.FromDoubles(backend, data, shape, dtype);
 
     /// <summary>The same host data on both backends.</summary>
     public static (Tensor Cpu, Tensor Gpu) Pair(double[] data, Shape shape, DType dtype) =>

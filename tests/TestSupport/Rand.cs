@@ -17,16 +17,8 @@ public static class Rand
         Array.ConvertAll(Doubles(seed, count, low, high), d => (float)d);
 
     /// <summary>A tensor of the given dtype filled with seeded uniform values.</summary>
-    public static Tensor Tensor(IBackend backend, int seed, Shape shape, DType dtype = DType.Float32, double low = -1, double high = 1)
-    {
-        var d = Doubles(seed, (int)shape.Numel, low, high);
-        return dtype switch
-        {
-            DType.Float64 => Hep.Engine.Tensor.FromArray<double>(backend, d, shape),
-            DType.Float32 => Hep.Engine.Tensor.FromArray<float>(backend, Array.ConvertAll(d, x => (float)x), shape),
-            _ => throw new ArgumentException($"Rand.Tensor: dtype {dtype}"),
-        };
-    }
+    public static Tensor Tensor(IBackend backend, int seed, Shape shape, DType dtype = DType.Float32, double low = -1, double high = 1) =>
+        Operands.FromDoubles(backend, Doubles(seed, (int)shape.Numel, low, high), shape, dtype);
 
     public static int[] Ints(int seed, int count, int lowInclusive, int highExclusive)
     {
