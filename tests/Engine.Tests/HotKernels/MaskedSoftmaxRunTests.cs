@@ -162,6 +162,43 @@ public class MaskedSoftmaxRunTests
         }
     }
 
+    // Padding-style key masks (B, 1, 1, N): zeros, then −∞ from the jet's length on. The pipelined runs add
+    // such a mask row to the last active vector only; a mask row with a finite nonzero entry in an earlier
+    // vector (jet 1), a fully padded jet (jet 3) and an all-zero row (jet 2) must still match float64.
+    // Rows with logits far from 0 (every 5th row, +300 or −200) take the shifted path between rows that
+    // do not (shift 0, no subtraction). q = 40: ordinary stores; q = 3000: streaming, chunks claimed in turn.
+    [TestCase(40)]
+    [TestCase(3000)]
+    public void PaddingMaskRunsMatchFloat64(int q)
+    {
+        var backend = CpuBackend.Shared;
+        const int b = 6, h = 2, n = 128;
+        int rows = b * h * q;
+        var x = Rand.Floats(71, rows * n, -6, 6);
+        for (int r = 0; r < rows; r += 5)
+            for (int j = 0; j < n; j++) x[r * n + j] += r % 10 == 0 ? 300f : -200f;
+        int[] lengths = [70, 100, 128, 0, 16, 17];
+        var mask = new float[b * n];
+        for (int bi = 0; bi < b; bi++)
+            for (int j = lengths[bi]; j < n; j++) mask[bi * n + j] = float.NegativeInfinity;
+        mask[1 * n + 3] = -2.5f;
+        using var xt = Tensor.FromArray<float>(backend, x, new Shape(b, h, q, n));
+        using var mt = Tensor.FromArray<float>(backend, mask, new Shape(b, 1, 1, n));
+        using var mv = mt.Expand(xt.Shape);
+        using var y = Tensor.Full(backend, new Shape(b, h, q, n), 7.0);
+        backend.Attention.MaskedSoftmaxForward(xt, mv, y);
+        var yv = y.ToArray<float>();
+        var expect = new double[rows * n];
+        for (int r = 0; r < rows; r++)
+        {
+            int bi = r / (h * q);
+            ReferenceRow(x, r * n, n, j => mask[bi * n + j]).CopyTo(expect, r * n);
+        }
+        Assert.That(yv.All(float.IsFinite), Is.True, "finite");
+        Assert.That(yv.AsSpan(3 * h * q * n, h * q * n).ToArray(), Has.All.EqualTo(0f), "fully padded jet gives zeros");
+        TensorAssert.Close(yv.Select(v => (double)v).ToArray(), expect, 1e-9, 2e-6, $"q = {q}");
+    }
+
     // Large calls are split into chunks claimed in turn: every row is covered exactly once, by ranges
     // of whole chunks (the last one ragged) starting at multiples of the chunk; small calls keep the
     // static split (at most one range per core).

@@ -29,6 +29,7 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         private readonly MaskWalk.Cursor? _cursor;
         private float* _last;
         private int _active, _slot;
+        private bool _lastOnly;
         private float _value0, _value1;
 
         public MaskRows(Job job, MaskWalk.Cursor? cursor, float* uniform, int vectors, Vector512<float> tail)
@@ -41,6 +42,7 @@ internal static unsafe partial class MaskedSoftmaxAvx512
             _tail = tail;
             _last = null;
             _active = vectors;
+            _lastOnly = false;
             _slot = 0;
             _value0 = _value1 = 0f;
             new Span<float>(uniform, 2 * vectors * L).Clear();
@@ -81,10 +83,11 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         /// The mask row shared by the next rows (at most <paramref name="left"/>), how many rows share it, and
         /// its active vector count; advances past them.
         /// </summary>
-        public float* Run(int left, out int active, out int count)
+        public float* Run(int left, out int active, out int count, out bool lastOnly)
         {
             count = _cursor is null ? left : Math.Min(left, _cursor.Repeats());
             active = _vectors;
+            lastOnly = false;
             if (_cursor is null) return _uniform;
             float* m = _mask + _cursor.Offset;
             _cursor.NextRun();
@@ -94,8 +97,10 @@ internal static unsafe partial class MaskedSoftmaxAvx512
                 {
                     _last = m;
                     _active = ActiveVectors(m);
+                    _lastOnly = ZeroBefore(m, _active - 1);
                 }
                 active = _active;
+                lastOnly = _lastOnly;
                 return m;
             }
             float value = *m;
@@ -105,7 +110,16 @@ internal static unsafe partial class MaskedSoftmaxAvx512
                 new Span<float>(_uniform, _vectors * L).Fill(value);
             }
             if (float.IsNegativeInfinity(value)) active = 0;
+            lastOnly = value == 0f;
             return _uniform;
+        }
+
+        // Whether the first `vectors` vectors of the mask row m are all 0 (adding them changes nothing).
+        private static bool ZeroBefore(float* m, int vectors)
+        {
+            for (int k = 0; k < vectors; k++)
+                if (!Vector512.EqualsAll(Vector512.Load(m + k * L), Vector512<float>.Zero)) return false;
+            return true;
         }
 
         private readonly int ActiveVectors(float* m)
@@ -131,10 +145,11 @@ internal static unsafe partial class MaskedSoftmaxAvx512
 
     // σ as a pairwise tree over the row's nv vectors (a serial chain would put 8 dependent adds on the critical path).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Over the first nv vectors only (callers pass the active count where the rest are 0).
     private static Vector512<float> SumTree(int nv, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
         Vector512<float> v4, Vector512<float> v5, Vector512<float> v6, Vector512<float> v7) => nv switch
     {
-        1 => v0,
+        <= 1 => v0,
         2 => v0 + v1,
         3 => (v0 + v1) + v2,
         4 => (v0 + v1) + (v2 + v3),
@@ -142,6 +157,21 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         6 => ((v0 + v1) + (v2 + v3)) + (v4 + v5),
         7 => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + v6),
         _ => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)),
+    };
+
+    // Per-lane max over the first count vectors (count 0: v0, which callers set to −∞), a pairwise tree.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> MaxTree(int count, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        Vector512<float> v4, Vector512<float> v5, Vector512<float> v6, Vector512<float> v7) => count switch
+    {
+        <= 1 => v0,
+        2 => Avx512F.Max(v0, v1),
+        3 => Avx512F.Max(Avx512F.Max(v0, v1), v2),
+        4 => Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)),
+        5 => Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), v4),
+        6 => Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), Avx512F.Max(v4, v5)),
+        7 => Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), Avx512F.Max(Avx512F.Max(v4, v5), v6)),
+        _ => Avx512F.Max(Avx512F.Max(Avx512F.Max(v0, v1), Avx512F.Max(v2, v3)), Avx512F.Max(Avx512F.Max(v4, v5), Avx512F.Max(v6, v7))),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -240,5 +270,10 @@ internal static unsafe partial class MaskedSoftmaxAvx512
     private struct Seven : IConstant { public static int Value => 7; }
     private struct Eight : IConstant { public static int Value => 8; }
     private struct Yes : IFlag { public static bool Value => true; }
+
+    // Mask modes of the pipelined runs: no mask row, added to the last active vector only, added to every vector.
+    private struct MaskNone : IConstant { public static int Value => 0; }
+    private struct MaskLast : IConstant { public static int Value => 1; }
+    private struct MaskAll : IConstant { public static int Value => 2; }
     private struct No : IFlag { public static bool Value => false; }
 }
