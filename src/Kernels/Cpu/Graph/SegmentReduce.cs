@@ -16,25 +16,32 @@ namespace Hep.Kernels.Cpu.Graph;
 /// Deterministic (sorted / CSR): a stable counting sort of the edge ids by target
 /// (<see cref="SegmentPlanBuilder"/>, parallel, O(E + V)) gives each node its edges in edge order; the
 /// planned variant (<see cref="ReducePlanned"/>) takes that CSR from a prebuilt
-/// <see cref="SegmentPlan"/> and skips the sort. Nodes are then split across cores in ranges of equal
-/// edges + nodes and each output row is summed in registers (4 SIMD vectors of columns at a time) in
-/// that fixed order, with the source rows of the edges 32 positions ahead prefetched into L2 (they lie
-/// at random places in the source). Bitwise reproducible, independent of the core count.
+/// <see cref="SegmentPlan"/> and skips the sort. Nodes are then cut into ranges of equal edges + nodes
+/// (8 per core, taken dynamically, so a core busy with another process delays the call by one small
+/// range instead of half the work) and each output row is summed in registers (4 SIMD vectors of
+/// columns at a time) in that fixed order, with the source rows of the edges 32 positions ahead
+/// prefetched into L2 (they lie at random places in the source). Bitwise reproducible, independent of
+/// the core count.
 /// Unordered (deterministic = false): no sort; the edges are cut into one contiguous chunk per core, so
 /// the source is read sequentially, and each core adds its rows into a private V×F partial buffer that
 /// it zeroes itself (core 0 straight into y), prefetching the target rows 16 edges ahead; the partials
 /// are then summed into y row-parallel. No atomics; the float sums depend on where the chunks are cut
 /// (i.e. on the core count), so results can differ from the sorted order in the last bits.
-/// Backward (SegmentGather): gradSource[e] = gradY[index[e]] (/ counts), edges split across cores; for
-/// outputs past <see cref="StreamingStores.ThresholdBytes"/> with AVX-512 and F a multiple of the vector
-/// width, the rows are streamed out with aligned non-temporal stores (each vector re-aligned to the
-/// destination's 64-byte boundaries with a two-source permute), so the large output is not read first.
+/// Backward (SegmentGather): gradSource[e] = gradY[index[e]] (/ counts), edges cut into 8 ranges per
+/// core taken dynamically; for outputs past <see cref="StreamingStores.ThresholdBytes"/> with AVX-512
+/// and F a multiple of the vector width, the rows are streamed out with aligned non-temporal stores
+/// (each vector re-aligned to the destination's 64-byte boundaries with a two-source permute), so the
+/// large output is not read first.
 /// </summary>
 internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int MinEdgesPerWorker = 4096;
     private const int PrefetchRows = 16;
     private const int SortedPrefetchRows = 32;
+
+    // Work items per core for the sorted sums and the gather, taken dynamically: on a shared machine a
+    // core that is busy elsewhere then delays the call by one small item instead of half the work.
+    private const int ChunksPerCore = 8;
 
     public static void Reduce(Tensor source, Tensor index, Tensor y, Tensor? counts, bool deterministic, string op)
     {
@@ -61,8 +68,10 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         T[]? cs = counts is null ? null : CpuTensor.Array<T>(counts, op);
         int go = gradY.Offset, so = gradSource.Offset, io = index.Offset, co = counts?.Offset ?? 0;
         bool stream = f > 0 && f % Vector512<T>.Count == 0 && StreamingStores.Pays<T>((long)e * f);
-        CpuParallel.For(e, f, (s, end) =>
+        int chunks = (int)Math.Max(1, Math.Min(Math.Min(CpuParallel.Threads * ChunksPerCore, e), (long)e * f / (1 << 15)));
+        Parallel.For(0, chunks, c =>
         {
+            int s = (int)((long)e * c / chunks), end = (int)((long)e * (c + 1) / chunks);
             fixed (T* pgy = gy, pgs = gs, pcs = cs)
             fixed (int* pidx = idxArr)
             {
@@ -223,17 +232,17 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     {
         if (v == 0) return;
         long total = (long)e + v;
-        int workers = (int)Math.Max(1, Math.Min(CpuParallel.Threads, total * f / (1 << 15)));
+        int chunks = (int)Math.Max(1, Math.Min(CpuParallel.Threads * ChunksPerCore, total * f / (1 << 15)));
         nint ps = (nint)src, po = (nint)offsets, pq = (nint)order, py = (nint)y;
         // Rows that are whole vectors but not 64-byte aligned all share one misalignment m (elements):
         // they are summed from aligned loads (SumRowsShifted).
         int m = (int)(((nuint)src & 63) / (nuint)sizeof(T));
         bool shifted = m != 0 && f > 0 && f % Vector512<T>.Count == 0 && ((nuint)src & (nuint)(sizeof(T) - 1)) == 0
             && Avx512F.IsSupported && Vector512<T>.IsSupported;
-        Parallel.For(0, workers, w =>
+        Parallel.For(0, chunks, c =>
         {
             int* off = (int*)po;
-            int s = FirstNode(off, v, total * w / workers), end = FirstNode(off, v, total * (w + 1) / workers);
+            int s = FirstNode(off, v, total * c / chunks), end = FirstNode(off, v, total * (c + 1) / chunks);
             for (int n = s; n < end; n++)
             {
                 int first = off[n], last = off[n + 1];
