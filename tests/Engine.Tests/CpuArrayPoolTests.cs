@@ -15,6 +15,17 @@ public class CpuArrayPoolTests
         fixed (T* p = array) return (long)p;
     }
 
+    // Directory.Build.props sets 64 MB GC regions for every executable and test host: with the default
+    // 32 MB large regions, every array above 32 MB (the scatter-add benchmark's 51 MB tensors, ParticleNet's
+    // edge activations) starts a region of its own 56 bytes past a cache line and cannot be placed.
+    [Test]
+    public void RuntimeConfigRaisesTheGcRegionSize()
+    {
+        var value = AppContext.GetData("System.GC.RegionSize");
+        Assert.That(value, Is.Not.Null, "System.GC.RegionSize missing from the runtimeconfig");
+        Assert.That(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(64L << 20));
+    }
+
     // Without placement about one fresh array in eight starts on a boundary (the GC aligns objects to
     // 8 bytes: 9 of these 72 expected); the pinned heap's free gaps and full regions defeat some
     // placements (50–54 of 72 aligned in runs of this fixture alone), so the test asks for half of 24
