@@ -93,18 +93,7 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         v5 = nv > 5 && active > 5 ? SoftmaxExp.NonPositive(v5 - shift) : off;
         v6 = nv > 6 && active > 6 ? SoftmaxExp.NonPositive(v6 - shift) : off;
         v7 = nv > 7 && active > 7 ? SoftmaxExp.NonPositive(v7 - shift) : off;
-        // σ as a pairwise tree (a serial chain would put 8 dependent adds on each row's critical path).
-        var sigma = nv switch
-        {
-            1 => v0,
-            2 => v0 + v1,
-            3 => (v0 + v1) + v2,
-            4 => (v0 + v1) + (v2 + v3),
-            5 => ((v0 + v1) + (v2 + v3)) + v4,
-            6 => ((v0 + v1) + (v2 + v3)) + (v4 + v5),
-            7 => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + v6),
-            _ => ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)),
-        };
+        var sigma = SumTree(nv, v0, v1, v2, v3, v4, v5, v6, v7);
         var c = SoftmaxExp.NonPositive(shift - Vector512.Create(rowMax));
         var scale = c * Vector512.Create(1f / HorizontalSum(sigma * c));
         v0 *= scale;
