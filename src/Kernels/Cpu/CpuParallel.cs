@@ -1,8 +1,9 @@
 namespace Hep.Kernels.Cpu;
 
 /// <summary>
-/// Splits a range of independent items into one contiguous chunk per core when the work is large
-/// enough to pay for the fork (≈ 32K element-operations per chunk); runs inline otherwise.
+/// Splits a range of independent items across cores: one contiguous chunk per core when the work is large
+/// enough to pay for the fork (≈ 32K element-operations per chunk; runs inline otherwise), or chunks that
+/// one worker per core claims in turn for long bandwidth-bound passes (ForChunks; rows of a byte size: ForRows).
 /// </summary>
 internal static class CpuParallel
 {
@@ -68,5 +69,26 @@ internal static class CpuParallel
             for (int c; (c = Interlocked.Increment(ref next)) < chunks;)
                 body(c * chunk, (int)Math.Min(count, (long)(c + 1) * chunk));
         });
+    }
+
+    /// <summary>
+    /// Bytes of rows per chunk for <see cref="ForRows"/>: ≈ 512 KB (one jet's H·N rows of attention logits at
+    /// N = 128 keys). Against one static half per core, chunks claimed in turn measured −7…−10 % median
+    /// (−5…−11 % mean) time for the masked softmax at (128, 8, 128, 128) on the shared 2-core machine, with
+    /// equal minimum times: the gain is not waiting for a core that other processes slow down.
+    /// </summary>
+    public const int RowChunkBytes = 512 << 10;
+
+    /// <summary>
+    /// Calls body(start, end) over rows [0, <paramref name="rows"/>) of <paramref name="rowBytes"/> bytes each,
+    /// for bandwidth-bound row kernels: chunks of ≈ <see cref="RowChunkBytes"/> claimed in turn
+    /// (<see cref="ForChunks"/>) when there are at least two per core, else one contiguous range per core
+    /// by <see cref="For"/>'s work-size heuristic with <paramref name="workPerRow"/> (small calls run inline).
+    /// </summary>
+    public static void ForRows(int rows, long rowBytes, long workPerRow, Action<int, int> body)
+    {
+        int chunk = (int)Math.Max(1, RowChunkBytes / Math.Max(rowBytes, 1));
+        if ((long)rows >= 2L * Threads * chunk) ForChunks(rows, chunk, body);
+        else For(rows, workPerRow, body);
     }
 }

@@ -73,7 +73,7 @@ internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<
             var gf = (float[])(object)gs;
             var xf = (float[])(object)gx;
             bool stream = StreamingStores.Pays<float>(y.Numel);
-            Attention.MaskedSoftmaxRows<float>.Split(rows, n, (s, e) =>
+            CpuParallel.ForRows(rows, (long)n * sizeof(float), 8L * n, (s, e) =>
             {
                 fixed (float* py = yf, pg = gf, px = xf)
                     Attention.MaskedSoftmaxAvx512.BackwardRows(py + yo, pg + go, px + xo, n, s, e, stream);

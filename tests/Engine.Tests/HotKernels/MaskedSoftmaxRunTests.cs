@@ -207,10 +207,10 @@ public class MaskedSoftmaxRunTests
     [TestCase(128, 3000)]
     public void SplitCoversEveryRowOnce(int n, int rows)
     {
-        int chunk = (512 << 10) / (n * sizeof(float));
+        int chunk = CpuParallel.RowChunkBytes / (n * sizeof(float));
         var hits = new int[rows];
         var ranges = new System.Collections.Concurrent.ConcurrentBag<(int S, int E)>();
-        MaskedSoftmaxRows<float>.Split(rows, n, (s, e) =>
+        CpuParallel.ForRows(rows, (long)n * sizeof(float), 8L * n, (s, e) =>
         {
             ranges.Add((s, e));
             for (int r = s; r < e; r++) Interlocked.Increment(ref hits[r]);

@@ -10,7 +10,7 @@ namespace Hep.Kernels.Cpu.Attention;
 /// Softmax over the last axis of x + mask. Shapes: x, y (rows, n) contiguous; mask a view of x's shape
 /// whose last axis has stride 1 or 0 (broadcast) and whose leading axes may have any strides (0 on
 /// broadcast axes). Thread mapping: rows split across cores in contiguous ranges (large calls: chunks
-/// of ≈ 512 KB of x claimed in turn, <see cref="Split"/>).
+/// of ≈ 512 KB of x claimed in turn, <see cref="CpuParallel.ForRows"/>).
 /// float32 with AVX-512 runs <see cref="MaskedSoftmaxAvx512"/> (rows in registers, one read of x and
 /// one streaming write of y). Otherwise (float64, or no AVX-512) each row is read from memory once and
 /// processed in L1 with Vector512: s = x + m with a running max into y, y = exp(s − max) with its sum,
@@ -50,22 +50,9 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
         Split(rows, n, (s, e) => Rows(xs, xo, ys, yo, ms, walk, maskStep, n, s, e));
     }
 
-    // Rows per claimed chunk of a large call: ≈ 512 KB of x (one jet's H·N rows at N = 128 keys). Against
-    // one static half per core, chunks claimed in turn measured −7…−10 % median (−5…−11 % mean) time at
-    // (128, 8, 128, 128) on the shared 2-core machine, with equal minimum times: the gain is not waiting
-    // for a core that other processes slow down.
-    private const int ChunkBytes = 512 << 10;
-
-    /// <summary>
-    /// Splits rows of n across cores: chunks claimed in turn for outputs of at least two chunks per core,
-    /// else the work-size heuristic of <see cref="CpuParallel.For"/> (small calls run inline).
-    /// </summary>
-    internal static unsafe void Split(int rows, int n, Action<int, int> body)
-    {
-        int chunk = Math.Max(1, ChunkBytes / (n * sizeof(T)));
-        if ((long)rows >= 2L * CpuParallel.Threads * chunk) CpuParallel.ForChunks(rows, chunk, body);
-        else CpuParallel.For(rows, 8L * n, body);
-    }
+    // Rows split across cores: ≈ 512 KB chunks of rows claimed in turn for large calls (CpuParallel.ForRows).
+    private static unsafe void Split(int rows, int n, Action<int, int> body) =>
+        CpuParallel.ForRows(rows, (long)n * sizeof(T), 8L * n, body);
 
     public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
 
