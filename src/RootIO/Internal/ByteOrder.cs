@@ -15,25 +15,10 @@ internal static class ByteOrder
             for (int i = 0; i < bytes.Length; i++) bytes[i] = bytes[i] != 0 ? (byte)1 : (byte)0;
             return;
         }
-        if (!BitConverter.IsLittleEndian) return;
-        switch (type.SizeOf())
-        {
-            case 2:
-                var s = MemoryMarshal.Cast<byte, ushort>(bytes);
-                BinaryPrimitives.ReverseEndianness(s, s);
-                break;
-            case 4:
-                var i4 = MemoryMarshal.Cast<byte, uint>(bytes);
-                BinaryPrimitives.ReverseEndianness(i4, i4);
-                break;
-            case 8:
-                var i8 = MemoryMarshal.Cast<byte, ulong>(bytes);
-                BinaryPrimitives.ReverseEndianness(i8, i8);
-                break;
-        }
+        NativeToBigEndian(bytes, type.SizeOf()); // the same swap
     }
 
-    /// <summary>Native -> big-endian, for the writer (the same swap).</summary>
+    /// <summary>Native -> big-endian, for the writer; also the reader's swap (it is its own inverse).</summary>
     public static void NativeToBigEndian(Span<byte> bytes, int elementSize)
     {
         if (!BitConverter.IsLittleEndian) return;
