@@ -29,7 +29,7 @@ internal struct Strides6
     }
 }
 
-/// <summary>Host-side planner: merged dims plus per-operand strides for same-shape tensors.</summary>
+/// <summary>Host-side planner: merged dims (<see cref="JointLayout.Merge"/>) plus per-operand strides for same-shape tensors.</summary>
 internal static class StridedLayout
 {
     public const int MaxRank = 6;
@@ -37,31 +37,8 @@ internal static class StridedLayout
     /// <summary>Plans iteration over <paramref name="operands"/> (one shared shape).</summary>
     public static (Dims6 Dims, Strides6[] Strides) Plan(string op, string backend, params Tensor[] operands)
     {
-        var shape = operands[0].Shape;
+        var (dims, strides) = JointLayout.Merge(operands);
         int count = operands.Length;
-        var dims = new List<int>();
-        var strides = new List<int[]>();
-        for (int d = 0; d < shape.Rank; d++)
-        {
-            if (shape[d] == 1) continue;
-            var s = new int[count];
-            for (int k = 0; k < count; k++) s[k] = operands[k].Strides[d];
-            if (dims.Count > 0)
-            {
-                // Merge with the previous dim when prev stride == this stride · this size for every operand.
-                var prev = strides[^1];
-                bool merge = true;
-                for (int k = 0; k < count && merge; k++) merge = (long)prev[k] == (long)s[k] * shape[d];
-                if (merge)
-                {
-                    dims[^1] *= shape[d];
-                    strides[^1] = s;
-                    continue;
-                }
-            }
-            dims.Add(shape[d]);
-            strides.Add(s);
-        }
         if (dims.Count > MaxRank)
             throw new BackendNotSupportedException(op, backend, $"views whose layout needs {dims.Count} > {MaxRank} dims after merging");
         var padded = new int[MaxRank];

@@ -4,7 +4,8 @@ namespace Hep.Kernels.Cpu;
 
 /// <summary>
 /// The shared driver of every CPU elementwise map (unary, binary, where, copy, cast, fill). Adjacent dims
-/// that are jointly contiguous in every operand are merged and size-1 dims dropped, so the innermost
+/// that are jointly contiguous in every operand are merged and size-1 dims dropped
+/// (<see cref="JointLayout.Merge"/>, as the ILGPU backend plans its views), so the innermost
 /// "row" is as long as possible and a body can use span kernels when its inner strides are 1 (or 0 for
 /// broadcasts). <see cref="Run"/> splits the flat element range into one piece per core, cutting rows
 /// where needed (a fully contiguous tensor is one row), and hands the body row segments.
@@ -18,38 +19,11 @@ internal sealed class StridedRows
     /// <summary>Plans iteration of <paramref name="operands"/>, which all share one shape.</summary>
     public StridedRows(params Tensor[] operands)
     {
-        var shape = operands[0].Shape;
-        int count = operands.Length;
-        var dims = new List<int>();
-        var strides = new List<int[]>();
-        for (int d = 0; d < shape.Rank; d++)
-        {
-            if (shape[d] == 1) continue;
-            var s = new int[count];
-            for (int k = 0; k < count; k++) s[k] = operands[k].Strides[d];
-            if (dims.Count > 0)
-            {
-                // Merge with the previous dim when prev stride == this stride · this size for every operand.
-                var prev = strides[^1];
-                bool merge = true;
-                for (int k = 0; k < count; k++)
-                {
-                    if ((long)prev[k] != (long)s[k] * shape[d]) { merge = false; break; }
-                }
-                if (merge)
-                {
-                    dims[^1] *= shape[d];
-                    strides[^1] = s;
-                    continue;
-                }
-            }
-            dims.Add(shape[d]);
-            strides.Add(s);
-        }
+        var (dims, strides) = JointLayout.Merge(operands);
         if (dims.Count == 0)
         {
             dims.Add(1);
-            strides.Add(new int[count]);
+            strides.Add(new int[operands.Length]);
         }
         InnerLength = dims[^1];
         InnerStrides = strides[^1];
@@ -59,7 +33,7 @@ internal sealed class StridedRows
         long rows = 1;
         foreach (var d in _outerDims) rows *= d;
         RowCount = checked((int)rows);
-        if (shape.Numel == 0) RowCount = 0;
+        if (operands[0].Shape.Numel == 0) RowCount = 0;
     }
 
     public int RowCount { get; }
