@@ -225,8 +225,7 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
     public static void AffineRelu(Tensor x, Tensor scale, Tensor shift, int group, Tensor y)
     {
         const string op = "BatchNormRelu";
-        var (xs, xo, b, c, l) = View(x, op);
-        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var (xs, xo, b, c, l) = View(x, group, op);
         var sc = CpuTensor.Array<T>(scale, op);
         var sh = CpuTensor.Array<T>(shift, op);
         var ys = CpuTensor.Array<T>(y, op);
@@ -274,8 +273,7 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         Tensor mean, Tensor variance, Tensor invStd, Tensor scale, Tensor shift)
     {
         const string op = "BatchNormRelu";
-        var (xs, xo, b, c, l) = View(x, op);
-        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var (xs, xo, b, c, l) = View(x, group, op);
         var ms = CpuTensor.Array<T>(mean, op);
         var vs = CpuTensor.Array<T>(variance, op);
         var iv = CpuTensor.Array<T>(invStd, op);
@@ -339,8 +337,7 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         Tensor gradX, Tensor? gradGamma, Tensor? gradBeta)
     {
         const string op = "BatchNormReluBackward";
-        var (xs, xo, b, c, l) = View(x, op);
-        if (group < 1 || (l > 0 && l % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {l}");
+        var (xs, xo, b, c, l) = View(x, group, op);
         var ms = CpuTensor.Array<T>(mean, op);
         var inv = CpuTensor.Array<T>(invStd, op);
         var scs = CpuTensor.Array<T>(scale, op);
@@ -702,5 +699,13 @@ internal static class BatchNormChannels<T> where T : unmanaged, IFloatingPointIe
         int b = x.Shape[0], c = x.Shape[1];
         int l = b * c == 0 ? 0 : (int)(x.Numel / ((long)b * c));
         return (CpuTensor.Array<T>(x, op), x.Offset, b, c, l);
+    }
+
+    // The view of a fused batch norm + ReLU (+ mean over groups of the row): the group must divide L.
+    private static (T[] Data, int Offset, int B, int C, int L) View(Tensor x, int group, string op)
+    {
+        var view = View(x, op);
+        if (group < 1 || (view.L > 0 && view.L % group != 0)) throw new ArgumentException($"{op}: group {group} must divide the row length {view.L}");
+        return view;
     }
 }
