@@ -9,48 +9,52 @@ namespace Hep.Kernels.Ilgpu;
 /// </summary>
 internal sealed class IlgpuIndexingOps(IlgpuBackend backend) : IIndexingOps
 {
+    // Every indexing kernel: (element, first operand, index, second operand, error report, axis args).
+    private delegate void Kernel<T>(Index1D e, ArrayView<T> first, ArrayView<int> index, ArrayView<T> second, ArrayView<int> error, AxisArgs p)
+        where T : unmanaged;
+
     private readonly Lazy<MemoryBuffer1D<int, Stride1D.Dense>> _report = new(() => backend.Accelerator.Allocate1D<int>(2));
 
-    public void IndexSelect(Tensor x, int axis, Tensor index, Tensor y)
+    public void IndexSelect(Tensor x, int axis, Tensor index, Tensor y) =>
+        Gather("IndexSelect", y.Shape, x, axis, index, y,
+            IndexingKernels.IndexSelect<float>, IndexingKernels.IndexSelect<double>, IndexingKernels.IndexSelect<int>);
+
+    public void IndexAdd(Tensor source, int axis, Tensor index, Tensor y) =>
+        Scatter("IndexAdd", source.Shape, source, axis, index, y, IndexingKernels.IndexAdd<float, F32>, IndexingKernels.IndexAdd<double, F64>);
+
+    public void Gather(Tensor x, int axis, Tensor index, Tensor y) =>
+        Gather("Gather", index.Shape, x, axis, index, y,
+            IndexingKernels.Gather<float>, IndexingKernels.Gather<double>, IndexingKernels.Gather<int>);
+
+    public void ScatterAdd(Tensor source, int axis, Tensor index, Tensor y) =>
+        Scatter("ScatterAdd", index.Shape, source, axis, index, y, IndexingKernels.ScatterAdd<float, F32>, IndexingKernels.ScatterAdd<double, F64>);
+
+    // Gathers walk y: `walked` is (outer, m, inner) of y (IndexSelect) or index's shape (Gather); any dtype.
+    private void Gather(string op, Shape walked, Tensor x, int axis, Tensor index, Tensor y,
+        Kernel<float> f32, Kernel<double> f64, Kernel<int> i32)
     {
-        var (outer, m, inner) = IlgpuTensor.AroundAxis(y.Shape, axis);
-        var p = new AxisArgs { M = m, Inner = inner, OtherN = x.Shape[axis] };
+        var p = Args(walked, axis, x.Shape[axis]);
         switch (x.DType)
         {
-            case DType.Float32: Gather<float>("IndexSelect", IndexingKernels.IndexSelect<float>, x, index, y, p, axis); break;
-            case DType.Float64: RequireF64("IndexSelect"); Gather<double>("IndexSelect", IndexingKernels.IndexSelect<double>, x, index, y, p, axis); break;
-            default: Gather<int>("IndexSelect", IndexingKernels.IndexSelect<int>, x, index, y, p, axis); break;
+            case DType.Float32: Launch(op, f32, x, index, y, y.Numel, p, axis); break;
+            case DType.Float64: RequireF64(op); Launch(op, f64, x, index, y, y.Numel, p, axis); break;
+            default: Launch(op, i32, x, index, y, y.Numel, p, axis); break;
         }
     }
 
-    public void IndexAdd(Tensor source, int axis, Tensor index, Tensor y)
+    // Scatters walk the source: `walked` is the source's shape (IndexAdd) or index's shape (ScatterAdd); float only.
+    private void Scatter(string op, Shape walked, Tensor source, int axis, Tensor index, Tensor y, Kernel<float> f32, Kernel<double> f64)
     {
-        backend.RequireFloat("IndexAdd", source.DType);
-        var (_, m, inner) = IlgpuTensor.AroundAxis(source.Shape, axis);
-        var p = new AxisArgs { M = m, Inner = inner, OtherN = y.Shape[axis] };
-        if (source.DType == DType.Float32) Scatter<float>("IndexAdd", IndexingKernels.IndexAdd<float, F32>, source, index, y, p, axis);
-        else Scatter<double>("IndexAdd", IndexingKernels.IndexAdd<double, F64>, source, index, y, p, axis);
+        backend.RequireFloat(op, source.DType);
+        var p = Args(walked, axis, y.Shape[axis]);
+        if (source.DType == DType.Float32) Launch(op, f32, source, index, y, source.Numel, p, axis);
+        else Launch(op, f64, source, index, y, source.Numel, p, axis);
     }
 
-    public void Gather(Tensor x, int axis, Tensor index, Tensor y)
+    private static AxisArgs Args(Shape walked, int axis, int otherN)
     {
-        var (_, m, inner) = IlgpuTensor.AroundAxis(index.Shape, axis);
-        var p = new AxisArgs { M = m, Inner = inner, OtherN = x.Shape[axis] };
-        switch (x.DType)
-        {
-            case DType.Float32: Gather<float>("Gather", IndexingKernels.Gather<float>, x, index, y, p, axis); break;
-            case DType.Float64: RequireF64("Gather"); Gather<double>("Gather", IndexingKernels.Gather<double>, x, index, y, p, axis); break;
-            default: Gather<int>("Gather", IndexingKernels.Gather<int>, x, index, y, p, axis); break;
-        }
-    }
-
-    public void ScatterAdd(Tensor source, int axis, Tensor index, Tensor y)
-    {
-        backend.RequireFloat("ScatterAdd", source.DType);
-        var (_, m, inner) = IlgpuTensor.AroundAxis(index.Shape, axis);
-        var p = new AxisArgs { M = m, Inner = inner, OtherN = y.Shape[axis] };
-        if (source.DType == DType.Float32) Scatter<float>("ScatterAdd", IndexingKernels.ScatterAdd<float, F32>, source, index, y, p, axis);
-        else Scatter<double>("ScatterAdd", IndexingKernels.ScatterAdd<double, F64>, source, index, y, p, axis);
+        var (_, m, inner) = IlgpuTensor.AroundAxis(walked, axis);
+        return new AxisArgs { M = m, Inner = inner, OtherN = otherN };
     }
 
     private void RequireF64(string op)
@@ -58,27 +62,15 @@ internal sealed class IlgpuIndexingOps(IlgpuBackend backend) : IIndexingOps
         if (!backend.SupportsFloat64) throw new BackendNotSupportedException(op, backend.Name, "the device has no float64");
     }
 
-    // Gathers walk y (IndexSelect: (outer, m, inner) of y; Gather: index's shape).
-    private void Gather<T>(string op, Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<int>, AxisArgs> kernel,
-        Tensor x, Tensor index, Tensor y, AxisArgs p, int axis) where T : unmanaged
+    // One thread per element of the walked tensor (`threads` of them); (first, index, second) as the kernel takes them.
+    private void Launch<T>(string op, Kernel<T> kernel, Tensor first, Tensor index, Tensor second, long threads, AxisArgs p, int axis)
+        where T : unmanaged
     {
-        if (y.Numel == 0) return;
+        if (threads == 0) return;
         var launch = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<int>, AxisArgs>>(kernel);
         var report = ClearReport();
-        launch(backend.Stream, (int)y.Numel, IlgpuTensor.Dense<T>(x, backend, op), IlgpuTensor.Dense<int>(index, backend, op),
-            IlgpuTensor.Dense<T>(y, backend, op), report, p);
-        CheckReport(op, p.OtherN, axis);
-    }
-
-    // Scatters walk the source (IndexAdd: (outer, m, inner) of the source; ScatterAdd: index's shape).
-    private void Scatter<T>(string op, Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<int>, AxisArgs> kernel,
-        Tensor source, Tensor index, Tensor y, AxisArgs p, int axis) where T : unmanaged
-    {
-        if (source.Numel == 0) return;
-        var launch = backend.Kernels.Implicit<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<int>, AxisArgs>>(kernel);
-        var report = ClearReport();
-        launch(backend.Stream, (int)source.Numel, IlgpuTensor.Dense<T>(source, backend, op), IlgpuTensor.Dense<int>(index, backend, op),
-            IlgpuTensor.Dense<T>(y, backend, op), report, p);
+        launch(backend.Stream, (int)threads, IlgpuTensor.Dense<T>(first, backend, op), IlgpuTensor.Dense<int>(index, backend, op),
+            IlgpuTensor.Dense<T>(second, backend, op), report, p);
         CheckReport(op, p.OtherN, axis);
     }
 
