@@ -123,12 +123,10 @@ internal static class BinaryKernels<T> where T : unmanaged, IFloatingPointIeee75
     {
         switch (op)
         {
-            case BinaryOp.Add: TensorPrimitives.Add(b, a, y); break;
+            // Commutative: the span-scalar call with the operands swapped.
+            case BinaryOp.Add or BinaryOp.Mul or BinaryOp.Max or BinaryOp.Min: SpanScalar(op, b, a, y); break;
             case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, y); break;
             case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Max: TensorPrimitives.Max(b, a, y); break;
-            case BinaryOp.Min: TensorPrimitives.Min(b, a, y); break;
             case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
             default:
                 for (int i = 0; i < b.Length; i++) y[i] = Apply(op, a, b[i]);
