@@ -77,9 +77,7 @@ public class Float32AgreementTests(IBackend backend)
             var y = c.F(vars);
             result.Add(y.Data.ToDoubleArray());
             var r = Rand.Doubles(7, (int)y.Data.Numel);
-            using var seed = dtype == DType.Float64
-                ? Tensor.FromArray<double>(backend, r, y.Shape)
-                : Tensor.FromArray<float>(backend, Array.ConvertAll(r, v => (float)v), y.Shape);
+            using var seed = Operands.FromDoubles(backend, r, y.Shape, dtype);
             tape.Backward(y, seed);
         }
         foreach (var v in vars)

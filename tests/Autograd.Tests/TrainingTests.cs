@@ -20,7 +20,7 @@ public class TrainingTests(IBackend backend)
             y[i] = i % 2;
             for (int j = 0; j < 6; j++) x[i * 6 + j] = (y[i] == 1 ? 1.0 : -1.0) * (j < 3 ? 1 : 0) + 0.7 * (rng.NextDouble() * 2 - 1);
         }
-        var xt = dtype == DType.Float64 ? Tensor.FromArray<double>(backend, x, new Shape(n, 6)) : Tensor.FromArray<float>(backend, Array.ConvertAll(x, v => (float)v), new Shape(n, 6));
+        var xt = Operands.FromDoubles(backend, x, new Shape(n, 6), dtype);
         return (xt, Tensor.FromArray<int>(backend, y, new Shape(n)));
     }
 

@@ -124,11 +124,6 @@ public class ElementwiseKernelTests(IBackend backend)
         Assert.That(ex!.Message, Does.Contain("Exp"));
     }
 
-    private Tensor Make(double[] data, DType dtype, Shape? shape = null)
-    {
-        var s = shape ?? new Shape(data.Length);
-        return dtype == DType.Float64
-            ? Tensor.FromArray<double>(backend, data, s)
-            : Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), s);
-    }
+    private Tensor Make(double[] data, DType dtype, Shape? shape = null) =>
+        Operands.FromDoubles(backend, data, shape ?? new Shape(data.Length), dtype);
 }

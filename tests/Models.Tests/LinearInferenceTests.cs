@@ -15,9 +15,7 @@ public class LinearInferenceTests
         using var scope = TensorScope.Begin();
         using var layer = new Linear(cpu, 37, 21, seed: 3, dtype: dtype);
         var data = Rand.Doubles(5, 3 * 11 * 37, -2, 2);
-        var x = dtype == DType.Float64
-            ? Tensor.FromArray<double>(cpu, data, new Shape(3, 11, 37))
-            : Tensor.FromArray<float>(cpu, Array.ConvertAll(data, v => (float)v), new Shape(3, 11, 37));
+        var x = Operands.FromDoubles(cpu, data, new Shape(3, 11, 37), dtype);
         Variable inference, recorded;
         using (Tape.NoGrad()) inference = layer.Forward(Variable.Constant(x), activation);
         using (Tape.Begin()) recorded = layer.Forward(Variable.Constant(x), activation);

@@ -23,9 +23,7 @@ public class PairEmbedFoldCacheTests
 
     private static void Set(Tensor t, double[] values)
     {
-        using var source = t.DType == DType.Float64
-            ? Tensor.FromArray<double>(t.Backend, values, t.Shape)
-            : Tensor.FromArray<float>(t.Backend, Array.ConvertAll(values, v => (float)v), t.Shape);
+        using var source = Operands.FromDoubles(t.Backend, values, t.Shape, t.DType);
         TensorOps.CopyInto(source, t);
     }
 
@@ -152,9 +150,7 @@ public class PairEmbedFoldCacheTests
             {
                 var weight = embed.Parameters().First(p => p.Shape.Rank == 3);
                 var values = weight.Data.ToDoubleArray().Select(v => v * 1.5).ToArray();
-                var replacement = features.DType == DType.Float64
-                    ? Tensor.FromArray<double>(Cpu, values, weight.Shape)
-                    : Tensor.FromArray<float>(Cpu, Array.ConvertAll(values, v => (float)v), weight.Shape);
+                var replacement = Operands.FromDoubles(Cpu, values, weight.Shape, features.DType);
                 weight.SetData(replacement.DetachFromScope());
                 break;
             }

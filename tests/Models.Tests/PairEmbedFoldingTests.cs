@@ -31,9 +31,7 @@ public class PairEmbedFoldingTests
 
     private static void Set(Tensor t, double[] values)
     {
-        using var source = t.DType == DType.Float64
-            ? Tensor.FromArray<double>(t.Backend, values, t.Shape)
-            : Tensor.FromArray<float>(t.Backend, Array.ConvertAll(values, v => (float)v), t.Shape);
+        using var source = Operands.FromDoubles(t.Backend, values, t.Shape, t.DType);
         TensorOps.CopyInto(source, t);
     }
 
@@ -49,9 +47,7 @@ public class PairEmbedFoldingTests
         Randomise(embed, 40);
         embed.Eval();
         var data = Rand.Doubles(41, 4 * u, -3, 3);
-        var features = dtype == DType.Float64
-            ? Tensor.FromArray<double>(Cpu, data, new Shape(1, 4, u))
-            : Tensor.FromArray<float>(Cpu, Array.ConvertAll(data, v => (float)v), new Shape(1, 4, u));
+        var features = Operands.FromDoubles(Cpu, data, new Shape(1, 4, u), dtype);
         using var noGrad = Tape.NoGrad();
         var folded = embed.FoldedElements(features);
         Assert.That(folded.Shape, Is.EqualTo(new Shape(1, heads, u + 1)));

@@ -50,8 +50,7 @@ public class ParticleNetEvalPipelineTests
         }
     }
 
-    private static Tensor Make(IBackend backend, double[] data, Shape shape) =>
-        Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape);
+    private static Tensor Make(IBackend backend, double[] data, Shape shape) => Operands.FromDoubles(backend, data, shape, DType.Float32);
 
     private static IBackend Cpu => Backends.Cpu;
 

@@ -10,9 +10,7 @@ public class EdgeGatherKernelTests(IBackend backend)
     private readonly double[] _x = Rand.Doubles(11, B * C * N);
     private readonly int[] _idx = Rand.Ints(12, B * N * K, 0, N);
 
-    private Tensor X(DType dtype) => dtype == DType.Float64
-        ? Tensor.FromArray<double>(backend, _x, new Shape(B, C, N))
-        : Tensor.FromArray<float>(backend, Array.ConvertAll(_x, v => (float)v), new Shape(B, C, N));
+    private Tensor X(DType dtype) => Make(_x, new Shape(B, C, N), dtype);
 
     private Tensor Index() => Tensor.FromArray<int>(backend, _idx, new Shape(B, N, K));
 
@@ -146,7 +144,5 @@ public class EdgeGatherKernelTests(IBackend backend)
         Assert.That(ex!.Message, Does.Contain("GatherNeighbors"));
     });
 
-    private Tensor Make(double[] data, Shape shape, DType dtype) => dtype == DType.Float64
-        ? Tensor.FromArray<double>(backend, data, shape)
-        : Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape);
+    private Tensor Make(double[] data, Shape shape, DType dtype) => Operands.FromDoubles(backend, data, shape, dtype);
 }

@@ -30,9 +30,7 @@ public class KnnKernelTests(IBackend backend)
 
     internal static double[] Quantized(int seed, int count) => Rand.Ints(seed, count, -511, 512).Select(v => v / 1024.0).ToArray();
 
-    private Tensor Make(double[] data, Shape shape, DType dtype) => dtype == DType.Float64
-        ? Tensor.FromArray<double>(backend, data, shape)
-        : Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape);
+    private Tensor Make(double[] data, Shape shape, DType dtype) => Operands.FromDoubles(backend, data, shape, dtype);
 
     [TestCase(DType.Float32, 3, 37, 5)]
     [TestCase(DType.Float64, 3, 37, 5)]

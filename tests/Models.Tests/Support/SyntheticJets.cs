@@ -46,10 +46,10 @@ internal sealed class SyntheticJets
     public double[] Vectors { get; }
     public double[] Mask { get; }
 
-    public Tensor PointsTensor(IBackend backend, DType dtype) => Make(backend, Points, new Shape(Batch, 2, Slots), dtype);
-    public Tensor FeaturesTensor(IBackend backend, DType dtype) => Make(backend, Features, new Shape(Batch, FeatureCount, Slots), dtype);
-    public Tensor VectorsTensor(IBackend backend, DType dtype) => Make(backend, Vectors, new Shape(Batch, 4, Slots), dtype);
-    public Tensor MaskTensor(IBackend backend, DType dtype) => Make(backend, Mask, new Shape(Batch, 1, Slots), dtype);
+    public Tensor PointsTensor(IBackend backend, DType dtype) => Operands.FromDoubles(backend, Points, new Shape(Batch, 2, Slots), dtype);
+    public Tensor FeaturesTensor(IBackend backend, DType dtype) => Operands.FromDoubles(backend, Features, new Shape(Batch, FeatureCount, Slots), dtype);
+    public Tensor VectorsTensor(IBackend backend, DType dtype) => Operands.FromDoubles(backend, Vectors, new Shape(Batch, 4, Slots), dtype);
+    public Tensor MaskTensor(IBackend backend, DType dtype) => Operands.FromDoubles(backend, Mask, new Shape(Batch, 1, Slots), dtype);
 
     /// <summary>The same jets with the real particles of each jet reordered by a seeded permutation.</summary>
     public SyntheticJets Shuffled(int seed)
@@ -88,8 +88,4 @@ internal sealed class SyntheticJets
         }
         return wide;
     }
-
-    private static Tensor Make(IBackend backend, double[] data, Shape shape, DType dtype) => dtype == DType.Float64
-        ? Tensor.FromArray<double>(backend, data, shape)
-        : Tensor.FromArray<float>(backend, Array.ConvertAll(data, v => (float)v), shape);
 }
