@@ -1,3 +1,4 @@
+using System.Numerics;
 using Hep.Kernels.Cpu;
 
 namespace Hep.Engine.Tests;
@@ -115,9 +116,9 @@ public class ElementwiseStreamingTests
         TensorOps.BinaryInto(op, a, b, outView);
         AssertBitsEqual(outView, y, $"{op} {dtype} into a misaligned view");
         if (op == BinaryOp.Pow) return;
-        var av = Doubles(a);
-        var bv = Doubles(b);
-        var yv = Doubles(y);
+        var av = a.ToDoubleArray();
+        var bv = b.ToDoubleArray();
+        var yv = y.ToDoubleArray();
         bool f32 = dtype == DType.Float32;
         for (int i = 0; i < n; i++)
         {
@@ -271,13 +272,8 @@ public class ElementwiseStreamingTests
             for (int k = 0; k < specials.Length && at + k < n; k++)
                 if (at + k >= 0) d[at + k] = specials[(k + at) % specials.Length];
         }
-        return dtype == DType.Float64
-            ? Tensor.FromArray<double>(Cpu, d, new Shape(n))
-            : Tensor.FromArray<float>(Cpu, Array.ConvertAll(d, v => (float)v), new Shape(n));
+        return Operands.FromDoubles(Cpu, d, new Shape(n), dtype);
     }
-
-    private static double[] Doubles(Tensor t) =>
-        t.DType == DType.Float64 ? t.ToArray<double>() : Array.ConvertAll(t.ToArray<float>(), v => (double)v);
 
     private static long[] Bits(Tensor t) =>
         t.DType == DType.Float64
@@ -313,33 +309,20 @@ public class ElementwiseStreamingTests
         if (!mostlyZero) Assert.That(nonZero, Is.GreaterThan(n / 20), $"{label}: result is mostly zero");
     }
 
-    private static double Ieee(BinaryOp op, float a, float b) => op switch
+    // The op in T's arithmetic (float32 ops round to float32), widened to double.
+    private static double Ieee<T>(BinaryOp op, T a, T b) where T : IFloatingPointIeee754<T> => double.CreateTruncating(op switch
     {
         BinaryOp.Add => a + b,
         BinaryOp.Sub => a - b,
         BinaryOp.Mul => a * b,
         BinaryOp.Div => a / b,
-        BinaryOp.Max => float.Max(a, b),
-        BinaryOp.Min => float.Min(a, b),
-        BinaryOp.Greater => a > b ? 1 : 0,
-        BinaryOp.Less => a < b ? 1 : 0,
-        BinaryOp.Equal => a == b ? 1 : 0,
+        BinaryOp.Max => T.Max(a, b),
+        BinaryOp.Min => T.Min(a, b),
+        BinaryOp.Greater => a > b ? T.One : T.Zero,
+        BinaryOp.Less => a < b ? T.One : T.Zero,
+        BinaryOp.Equal => a == b ? T.One : T.Zero,
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
-
-    private static double Ieee(BinaryOp op, double a, double b) => op switch
-    {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.Max => double.Max(a, b),
-        BinaryOp.Min => double.Min(a, b),
-        BinaryOp.Greater => a > b ? 1 : 0,
-        BinaryOp.Less => a < b ? 1 : 0,
-        BinaryOp.Equal => a == b ? 1 : 0,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
+    });
 
     // Equal values, both NaN, or equal zeros of the same sign.
     private static bool SameValue(double a, double b) =>
