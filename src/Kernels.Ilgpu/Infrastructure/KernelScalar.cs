@@ -58,7 +58,7 @@ internal readonly struct F32 : IKernelScalar<float>
     }
 }
 
-/// <summary>float64: GELU through an accurate erf (series / continued fraction), as the CPU double path.</summary>
+/// <summary>float64: GELU through <see cref="Erf"/> (series / continued fraction), the function of the CPU double path.</summary>
 internal readonly struct F64 : IKernelScalar<double>
 {
     private const double InvSqrt2 = 0.70710678118654752440;
@@ -72,46 +72,12 @@ internal readonly struct F64 : IKernelScalar<double>
 
     public static void AtomicAdd(ref double target, double value) => Atomic.Add(ref target, value);
 
-    public static double Gelu(double x) => x * 0.5 * (1 + Erf(x * InvSqrt2));
+    public static double Gelu(double x) => x * 0.5 * (1 + Erf.Evaluate(x * InvSqrt2));
 
     public static double GeluGrad(double x)
     {
-        double cdf = 0.5 * (1 + Erf(x * InvSqrt2));
+        double cdf = 0.5 * (1 + Erf.Evaluate(x * InvSqrt2));
         double pdf = InvSqrt2Pi * Math.Exp(-0.5 * x * x);
         return cdf + x * pdf;
-    }
-
-    // Maclaurin series for |x| < 2.5, modified-Lentz continued fraction of erfc beyond; ~1e−15.
-    private static double Erf(double x)
-    {
-        double ax = Math.Abs(x);
-        if (ax < 2.5)
-        {
-            double x2 = x * x, term = x, sum = x;
-            for (int n = 1; n < 100; n++)
-            {
-                term *= -x2 / n;
-                double add = term / (2 * n + 1);
-                sum += add;
-                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
-            }
-            return 1.1283791670955125739 * sum; // 2/√π
-        }
-        const double tiny = 1e-300;
-        double f = ax, c = ax, d = 0;
-        for (int n = 1; n < 300; n++)
-        {
-            double an = n * 0.5;
-            d = ax + an * d;
-            d = Math.Abs(d) < tiny ? tiny : d;
-            c = ax + an / c;
-            c = Math.Abs(c) < tiny ? tiny : c;
-            d = 1 / d;
-            double delta = c * d;
-            f *= delta;
-            if (Math.Abs(delta - 1) < 1e-16) break;
-        }
-        double erfc = Math.Exp(-ax * ax) * 0.56418958354775628695 / f; // 1/√π
-        return x > 0 ? 1 - erfc : erfc - 1;
     }
 }

@@ -69,7 +69,7 @@ internal static unsafe class Sgemm
                 span[j] = e.Activation switch
                 {
                     Hep.Engine.Ops.GemmActivation.Relu => MathF.Max(v, 0f),
-                    Hep.Engine.Ops.GemmActivation.Gelu => v * 0.5f * (1f + (float)Erf.Evaluate(v * 0.70710678118654752440)),
+                    Hep.Engine.Ops.GemmActivation.Gelu => v * 0.5f * (1f + (float)Hep.Engine.Ops.Erf.Evaluate(v * 0.70710678118654752440)),
                     _ => v,
                 };
             }
