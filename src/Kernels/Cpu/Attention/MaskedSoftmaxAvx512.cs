@@ -41,9 +41,9 @@ namespace Hep.Kernels.Cpu.Attention;
 /// entries before the last active vector are all 0 (a padding mask) is added to that vector only, and
 /// rows taking shift 0 skip the subtraction (one core, x in L2: −21 % time per row masked, −16 % unmasked).
 /// Masked blocks: the vectors after the last one holding a key not masked by −∞ (a padded jet's tail)
-/// are written as zeros without loading x or evaluating exp. (The software prefetch still touches their
-/// cache lines: prefetching only the active lines measured ≈ 20–35% slower, the hardware prefetcher then
-/// losing the stream, so x's traffic is a whole read, as for a copy.)
+/// are written as zeros without evaluating exp. Their lines of x are still read: the pipelined runs load
+/// them (<see cref="Touch{TVectors, TActive}"/>: with only the active lines loaded the hardware prefetcher
+/// does not stream x, measured 20–35 % slower), so x's traffic is a whole read, as for a copy.
 /// Fully masked rows give zeros. Deterministic (fixed order per row).
 /// Files: this one holds the entry, the dispatch and the pipelined rows of whole vectors;
 /// <c>MaskedSoftmaxAvx512PartialRows.cs</c> the rows with a partial last vector (two at a time) and the rows of
@@ -163,10 +163,14 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         where TVectors : struct, IConstant where TActive : struct, IConstant where TMask : struct, IConstant where TStream : struct, IFlag
     {
         int nv = TVectors.Value, n = nv * L, active = TActive.Value;
+        // Runs with every vector active prefetch x in software; runs with inactive vectors load those
+        // instead (Touch), which keeps the hardware prefetcher on the whole stream (see PrefetchBytes).
+        bool prefetch = active == nv;
         int pb = Math.Min(MaxPrefetchBytes, PrefetchBytes * 8 / Math.Max(active, 1));
         int ahead = (pb / sizeof(float) + n - 1) / n;
         var none = Vector512.Create(float.NegativeInfinity);
         var zero = Vector512<float>.Zero;
+        var touched = Touch<TVectors, TActive>(job.X + (long)r0 * n, Vector512<int>.Zero);
         var v0 = Logits<TVectors, TActive, TMask>(job.X + (long)r0 * n, m, out var v1, out var v2, out var v3, out var v4, out var v5, out var v6, out var v7, out var shift, out bool shifted);
         Vector512<float> p0 = zero, p1 = zero, p2 = zero, p3 = zero, p4 = zero, p5 = zero, p6 = zero, p7 = zero, scale = zero;
         for (int r = r0; r < r1; r++)
@@ -177,7 +181,8 @@ internal static unsafe partial class MaskedSoftmaxAvx512
             if (r + 1 < r1)
             {
                 float* x = job.X + (long)(r + 1) * n;
-                if (r + 1 + ahead < job.E) Prefetch<TVectors>(x + (long)ahead * n);
+                if (prefetch && r + 1 + ahead < job.E) Prefetch<TVectors>(x + (long)ahead * n);
+                touched = Touch<TVectors, TActive>(x, touched);
                 u0 = Logits<TVectors, TActive, TMask>(x, m, out u1, out u2, out u3, out u4, out u5, out u6, out u7, out shiftU, out shiftedU);
             }
             // Stage 2: row r − 1's stores (the worker's first row holds the stream's first, partial line).
@@ -213,6 +218,7 @@ internal static unsafe partial class MaskedSoftmaxAvx512
             scale = Vector512.Create(1f / MathF.Max(sum, 1e-30f));
             (v0, v1, v2, v3, v4, v5, v6, v7, shift, shifted) = (u0, u1, u2, u3, u4, u5, u6, u7, shiftU, shiftedU);
         }
+        if (active < nv) s_touched = touched.ToScalar();
         return r1 - 1 > job.S
             ? StoreRow<TVectors, TActive, TStream, No>(output, job.Y + (long)(r1 - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale)
             : StoreRow<TVectors, TActive, TStream, Yes>(output, job.Y + (long)(r1 - 1) * n, previous, p0, p1, p2, p3, p4, p5, p6, p7, scale);
@@ -387,14 +393,41 @@ internal static unsafe partial class MaskedSoftmaxAvx512
     }
 
     // Software prefetch distance for x: the hardware prefetcher alone lets the exp-heavy loop stall on
-    // loads (measured: ≈ 10% slower at B·H·N = 131k rows of 128).
+    // loads (measured: ≈ 10% slower at B·H·N = 131k rows of 128; same-process, two cores, after the
+    // touch loads below: unmasked rows 3.37 vs 3.65 ms median without it).
     private const int PrefetchBytes = 2048;
 
-    // The pipelined runs prefetch PrefetchBytes · 8 / active ahead (at most MaxPrefetchBytes): a row with
-    // fewer active vectors computes faster, so a longer distance keeps the prefetch as far ahead in time
-    // (measured with the benchmark's key mask, two cores, three same-process runs against 2 KB for every
-    // row: median −2…−11 %, unmasked rows (8 active) unchanged).
+    // The pipelined runs prefetch PrefetchBytes · 8 / active ahead (at most MaxPrefetchBytes), so rows
+    // of fewer (all active) vectors, which compute faster, prefetch as far ahead in time.
     private const int MaxPrefetchBytes = 8192;
+
+    // Sink of the touch loads (written once per run, never read): keeps the JIT from dropping them.
+    private static int s_touched;
+
+    /// <summary>
+    /// Loads the inactive vectors of the row at x (TActive ≤ k &lt; TVectors; nothing when all are active) and
+    /// folds them into sink. Their outputs are 0 without them, but skipping their lines leaves the demand
+    /// loads sparse (a padded jet's rows read the first active·64 bytes of every 512), and the hardware
+    /// prefetcher then does not stream x: with the benchmark's key mask (two cores, same process, 20–30
+    /// alternating rounds, three runs) the masked softmax took 3.80–4.29 ms median with only the active
+    /// lines loaded (all lines software-prefetched), 2.63–3.20 ms with every line loaded and no software
+    /// prefetch (the streaming copy 2.93–3.25 ms), 2.84–3.42 ms with both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Touch<TVectors, TActive>(float* x, Vector512<int> sink) where TVectors : struct, IConstant where TActive : struct, IConstant
+    {
+        int nv = TVectors.Value, active = TActive.Value;
+        int* p = (int*)x;
+        if (active <= 0) sink ^= Vector512.Load(p);
+        if (nv > 1 && active <= 1) sink ^= Vector512.Load(p + L);
+        if (nv > 2 && active <= 2) sink ^= Vector512.Load(p + 2 * L);
+        if (nv > 3 && active <= 3) sink ^= Vector512.Load(p + 3 * L);
+        if (nv > 4 && active <= 4) sink ^= Vector512.Load(p + 4 * L);
+        if (nv > 5 && active <= 5) sink ^= Vector512.Load(p + 5 * L);
+        if (nv > 6 && active <= 6) sink ^= Vector512.Load(p + 6 * L);
+        if (nv > 7 && active <= 7) sink ^= Vector512.Load(p + 7 * L);
+        return sink;
+    }
 
     // Touches the cache lines of the row at x, one per vector (a misaligned row's last line is the next row's first).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
