@@ -6,28 +6,15 @@ public class ElementwiseKernelTests(IBackend backend)
 {
     private static double Ref(UnaryOp op, double x, double a, double b) => UnaryOpReference.Apply(op, x, a, b);
 
-    private static bool PositiveDomain(UnaryOp op) => op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.PowScalar or UnaryOp.Reciprocal;
-
-    private static (double A, double B) Params(UnaryOp op) => op switch
-    {
-        UnaryOp.AddScalar => (0.75, 0),
-        UnaryOp.MulScalar => (-1.5, 0),
-        UnaryOp.PowScalar => (1.7, 0),
-        UnaryOp.Clamp => (-0.3, 0.4),
-        _ => (0, 0),
-    };
-
-    public static IEnumerable<UnaryOp> UnaryOps => Enum.GetValues<UnaryOp>();
-
     [Test]
-    public void UnaryForwardMatchesReference([ValueSource(nameof(UnaryOps))] UnaryOp op, [Values(DType.Float32, DType.Float64)] DType dtype)
+    public void UnaryForwardMatchesReference([ValueSource(typeof(UnaryCases), nameof(UnaryCases.All))] UnaryOp op, [Values(DType.Float32, DType.Float64)] DType dtype)
     {
         // 1037 elements: several SIMD widths plus a ragged tail, and enough to split across cores.
         int n = 1037;
-        double lo = PositiveDomain(op) ? 0.1 : -4, hi = 4;
+        double lo = UnaryCases.PositiveDomain(op) ? 0.1 : -4, hi = 4;
         var data = Rand.Doubles(11, n, lo, hi);
         using var x = Make(data, dtype);
-        var (a, b) = Params(op);
+        var (a, b) = UnaryCases.Params(op);
         using var y = TensorOps.Unary(op, x, a, b);
         var expected = data.Select(v => Ref(op, dtype == DType.Float32 ? (float)v : v, a, b)).ToArray();
         double atol = dtype == DType.Float32 ? 2e-6 : 1e-7, rtol = dtype == DType.Float32 ? 2e-6 : 1e-7;
@@ -35,12 +22,12 @@ public class ElementwiseKernelTests(IBackend backend)
     }
 
     [Test]
-    public void UnaryBackwardMatchesCentralDifferences([ValueSource(nameof(UnaryOps))] UnaryOp op)
+    public void UnaryBackwardMatchesCentralDifferences([ValueSource(typeof(UnaryCases), nameof(UnaryCases.All))] UnaryOp op)
     {
         int n = 301;
-        double lo = PositiveDomain(op) ? 0.2 : -3, hi = 3;
+        double lo = UnaryCases.PositiveDomain(op) ? 0.2 : -3, hi = 3;
         var data = Rand.Doubles(12, n, lo, hi);
-        var (a, b) = Params(op);
+        var (a, b) = UnaryCases.Params(op);
         // Keep away from kinks (relu/abs at 0, clamp at its bounds) where the derivative is not defined.
         for (int i = 0; i < n; i++)
         {

@@ -20,24 +20,13 @@ public class ElementwiseStreamingTests
 
     private const int Piece = 50_001;
 
-    private static bool PositiveDomain(UnaryOp op) => op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.PowScalar or UnaryOp.Reciprocal;
-
-    private static (double A, double B) Params(UnaryOp op) => op switch
-    {
-        UnaryOp.AddScalar => (0.75, 0),
-        UnaryOp.MulScalar => (-1.5, 0),
-        UnaryOp.PowScalar => (1.7, 0),
-        UnaryOp.Clamp => (-0.3, 0.4),
-        _ => (0, 0),
-    };
-
     [Test]
     public void LargeUnaryForwardIsBitIdenticalToSmallPieces([Values] UnaryOp op, [Values(DType.Float32, DType.Float64)] DType dtype)
     {
         int n = LargeCount(dtype);
-        using var buffer = Data(41, n + 3, dtype, PositiveDomain(op) ? 0.1 : -4, 4, !Transcendental(op));
+        using var buffer = Data(41, n + 3, dtype, UnaryCases.PositiveDomain(op) ? 0.1 : -4, 4, !Transcendental(op));
         using var x = buffer.Slice(0, 3, n); // misaligned start
-        var (a, b) = Params(op);
+        var (a, b) = UnaryCases.Params(op);
         using var y = TensorOps.Unary(op, x, a, b);
         AssertMatchesPieces(y, n, (s, len) =>
         {
@@ -50,9 +39,9 @@ public class ElementwiseStreamingTests
     public void LargeUnaryBackwardIsBitIdenticalToSmallPieces([Values] UnaryOp op)
     {
         int n = LargeCount(DType.Float32);
-        using var x = Data(42, n, DType.Float32, PositiveDomain(op) ? 0.1 : -4, 4, !TranscendentalBackward(op));
+        using var x = Data(42, n, DType.Float32, UnaryCases.PositiveDomain(op) ? 0.1 : -4, 4, !TranscendentalBackward(op));
         using var g = Data(43, n, DType.Float32, -1, 1);
-        var (a, b) = Params(op);
+        var (a, b) = UnaryCases.Params(op);
         using var y = TensorOps.Unary(op, x, a, b);
         using var gx = TensorOps.UnaryBackward(op, x, y, g, a, b);
         AssertMatchesPieces(gx, n, (s, len) =>
@@ -70,7 +59,7 @@ public class ElementwiseStreamingTests
         [Values(1037, 1 << 21)] int n)
     {
         // PowScalar 3 and Softplus make several passes: in place they must not read already-overwritten inputs.
-        double a = op == UnaryOp.PowScalar ? 3 : Params(op).A, b = Params(op).B;
+        double a = op == UnaryOp.PowScalar ? 3 : UnaryCases.Params(op).A, b = UnaryCases.Params(op).B;
         using var buffer = Data(44, n + 9, DType.Float32, -3, 3, !Transcendental(op));
         using var x = buffer.Slice(0, 5, n);
         using var expected = TensorOps.Unary(op, x, a, b);

@@ -3,28 +3,15 @@ namespace Hep.Ilgpu.Tests;
 /// <summary>Every unary (forward and backward), binary and Where kernel: ILGPU CPU accelerator vs CPU backend.</summary>
 public class ElementwiseCrossTests
 {
-    private static bool PositiveDomain(UnaryOp op) => op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.PowScalar or UnaryOp.Reciprocal;
-
-    private static (double A, double B) Params(UnaryOp op) => op switch
-    {
-        UnaryOp.AddScalar => (0.75, 0),
-        UnaryOp.MulScalar => (-1.5, 0),
-        UnaryOp.PowScalar => (1.7, 0),
-        UnaryOp.Clamp => (-0.3, 0.4),
-        _ => (0, 0),
-    };
-
-    public static IEnumerable<UnaryOp> UnaryOps => Enum.GetValues<UnaryOp>();
-
     // 1, a non-multiple of the group (16) and warp (4/32) sizes, and a larger ragged size.
     [Test]
-    public void UnaryForwardAndBackwardMatchCpu([ValueSource(nameof(UnaryOps))] UnaryOp op, [Values(DType.Float32, DType.Float64)] DType dtype,
+    public void UnaryForwardAndBackwardMatchCpu([ValueSource(typeof(UnaryCases), nameof(UnaryCases.All))] UnaryOp op, [Values(DType.Float32, DType.Float64)] DType dtype,
         [Values(1, 37, 1037)] int n)
     {
-        double lo = PositiveDomain(op) ? 0.1 : -4, hi = 4;
-        var (a, b) = Params(op);
+        double lo = UnaryCases.PositiveDomain(op) ? 0.1 : -4, hi = 4;
+        var (a, b) = UnaryCases.Params(op);
         var data = Rand.Doubles(100 + n, n, lo, hi);
-        if (n == 1) data[0] = PositiveDomain(op) ? 1.3 : -0.7;
+        if (n == 1) data[0] = UnaryCases.PositiveDomain(op) ? 1.3 : -0.7;
         var x = Twin.Pair(data, new Shape(n), dtype);
         var g = Twin.Random(200 + n, new Shape(n), dtype);
         using var yc = TensorOps.Unary(op, x.Cpu, a, b);
