@@ -1,11 +1,13 @@
-namespace Hep.Engine.Tests.HotKernels;
+using Hep.Engine;
+
+namespace Hep.TestSupport;
 
 /// <summary>
 /// The hot-path kernels land backend by backend: a backend whose <see cref="IBackend.Graph"/> or
 /// <see cref="IBackend.Attention"/> op still throws <see cref="BackendNotSupportedException"/> is
 /// reported as skipped, naming the op, instead of failing.
 /// </summary>
-internal static class NotImplementedGuard
+public static class NotImplementedGuard
 {
     public static void Run(IBackend backend, Action body)
     {
