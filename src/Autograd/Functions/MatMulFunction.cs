@@ -24,24 +24,23 @@ internal sealed class MatMulFunction : Function
         if (needs[0])
         {
             using var bt = _b.Transpose(-1, -2);
-            if (_a.Rank == 2 && g.Rank > 2) da = TensorOps.MatMulBatchSum(g, bt);
-            else
-            {
-                using var full = TensorOps.MatMul(g, bt);
-                da = TensorOps.SumToShape(full, _a.Shape);
-            }
+            da = ProductToShape(g, bt, _a.Shape, g.Rank);
         }
         if (needs[1])
         {
             using var at = _a.Transpose(-1, -2);
-            if (_b.Rank == 2 && g.Rank > 2) db = TensorOps.MatMulBatchSum(at, g);
-            else
-            {
-                using var full = TensorOps.MatMul(at, g);
-                db = TensorOps.SumToShape(full, _b.Shape);
-            }
+            db = ProductToShape(at, g, _b.Shape, g.Rank);
         }
         return [da, db];
+    }
+
+    // left·right summed over the batch dims of an operand of `shape`: one batch-reduced GEMM when the operand
+    // is a rank-2 matrix broadcast over the gradient's batch dims, else the batched product and a sum.
+    private static Tensor ProductToShape(Tensor left, Tensor right, Shape shape, int gradRank)
+    {
+        if (shape.Rank == 2 && gradRank > 2) return TensorOps.MatMulBatchSum(left, right);
+        using var full = TensorOps.MatMul(left, right);
+        return TensorOps.SumToShape(full, shape);
     }
 }
 
