@@ -15,16 +15,9 @@ public static class JetObservables
         var result = new float[jets.Count * f];
         for (int j = 0; j < jets.Count; j++)
         {
-            double px = 0, py = 0, pz = 0, e = 0, lead = 0;
+            double lead = 0;
             int n = jets.Counts[j];
-            for (int i = 0; i < n; i++)
-            {
-                int at = (j * jets.MaxParticles + i) * 4;
-                px += jets.P4[at];
-                py += jets.P4[at + 1];
-                pz += jets.P4[at + 2];
-                e += jets.P4[at + 3];
-            }
+            var (px, py, pz, e) = jets.Momentum(j);
             double jpt = Math.Sqrt(px * px + py * py);
             double jeta = Math.Asinh(pz / Math.Max(jpt, 1e-9)), jphi = Math.Atan2(py, px);
             double m2 = e * e - px * px - py * py - pz * pz;

@@ -14,6 +14,21 @@ public sealed class JetSet(int jets, int maxParticles, float[] p4, int[] counts,
     public int[] Labels { get; } = labels;
     public string[] LabelNames { get; } = labelNames;
 
+    /// <summary>The jet's 4-momentum: (px, py, pz, E) of its real particles summed in double, in particle order.</summary>
+    public (double Px, double Py, double Pz, double E) Momentum(int jet)
+    {
+        double px = 0, py = 0, pz = 0, e = 0;
+        for (int i = 0; i < Counts[jet]; i++)
+        {
+            int at = (jet * MaxParticles + i) * 4;
+            px += P4[at];
+            py += P4[at + 1];
+            pz += P4[at + 2];
+            e += P4[at + 3];
+        }
+        return (px, py, pz, e);
+    }
+
     /// <summary>A subset of jets (by index), e.g. a train/validation split.</summary>
     public JetSet Select(IReadOnlyList<int> indices)
     {

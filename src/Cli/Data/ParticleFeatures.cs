@@ -40,16 +40,8 @@ public static class ParticleFeatures
         var mask = new float[jets.Count * p];
         Parallel.For(0, jets.Count, j =>
         {
-            double jpx = 0, jpy = 0, jpz = 0, je = 0;
             int n = jets.Counts[j];
-            for (int i = 0; i < n; i++)
-            {
-                int at = (j * p + i) * 4;
-                jpx += jets.P4[at];
-                jpy += jets.P4[at + 1];
-                jpz += jets.P4[at + 2];
-                je += jets.P4[at + 3];
-            }
+            var (jpx, jpy, jpz, je) = jets.Momentum(j);
             double jpt = Math.Sqrt(jpx * jpx + jpy * jpy);
             double jeta = Math.Asinh(jpz / Math.Max(jpt, 1e-20)), jphi = Math.Atan2(jpy, jpx);
             double sign = jeta >= 0 ? 1 : -1;
