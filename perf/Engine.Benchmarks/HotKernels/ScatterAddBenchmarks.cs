@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BenchmarkDotNet.Attributes;
 using Hep.Engine;
 using Hep.Kernels.Cpu;
@@ -14,15 +17,25 @@ namespace Hep.Benchmarks.HotKernels;
 /// variant: the index's sorted <see cref="SegmentPlan"/> is built once in the setup (as HeteroNet builds
 /// one per edge type per batch and reuses it in all six layers) and the timed call only sums; the
 /// "plan built in the call" rows include the plan's construction (parallel counting sort) every time.
+/// libtorch is measured in its configurations so that the best one is the comparison: its intra-op pool on
+/// every core and on one thread (set in the targeted setup), and index_select with an int32 index beside
+/// int64 (this libtorch's index_add_ takes int64 only). The "floor" rows move the ops' bytes without the
+/// ops, on 64-byte-aligned native buffers over 2 cores: the source streamed in order (the forward's 51 MB
+/// read), the source rows read in the plan's order (the deterministic forward's access pattern) and
+/// grouped by blocks of 2048 target nodes in edge order (a tiled forward's pattern), E×F written with
+/// non-temporal stores (the backward's output), and the streamed read and the write in sequence.
 /// </summary>
 [Config(typeof(HotKernelConfig))]
 [MemoryDiagnoser]
-public class ScatterAddBenchmarks
+public unsafe class ScatterAddBenchmarks
 {
     private const int E = 200_000, F = 64, V = 20_000;
     private Hep.Engine.Tensor _src = null!, _idx = null!, _grad = null!;
     private SegmentPlan _plan = null!;
-    private torch.Tensor _tSrc = null!, _tIdx = null!, _tGrad = null!;
+    private torch.Tensor _tSrc = null!, _tIdx = null!, _tGrad = null!, _tIdx32 = null!;
+    private float* _floorSrc, _floorOut;
+    private int[] _planOrder = null!, _blockOrder = null!;
+    private const int FloorChunks = 16;
 
     [GlobalSetup]
     public void Setup()
@@ -40,7 +53,24 @@ public class ScatterAddBenchmarks
         _tSrc = Torch.From(_src);
         _tIdx = Torch.FromInts(_idx);
         _tGrad = Torch.From(_grad);
+        _tIdx32 = torch.tensor(idx, new long[] { E });
+        _floorSrc = (float*)NativeMemory.AlignedAlloc((nuint)E * F * sizeof(float), 64);
+        _floorOut = (float*)NativeMemory.AlignedAlloc((nuint)E * F * sizeof(float), 64);
+        _src.ToArray<float>().AsSpan().CopyTo(new Span<float>(_floorSrc, E * F));
+        new Span<float>(_floorOut, E * F).Clear();
+        _planOrder = new int[E];
+        _blockOrder = new int[E];
         _plan = TensorOps.BuildSegmentPlan(_idx, V);
+        _plan.Order.ToArray<int>().CopyTo(_planOrder, 0);
+        // Edges grouped by blocks of 2048 target nodes, increasing edge id within a block.
+        int b = 0;
+        for (int block = 0; block * 2048 < V; block++)
+        {
+            for (int i = 0; i < E; i++)
+            {
+                if (idx[i] / 2048 == block) _blockOrder[b++] = i;
+            }
+        }
         using var planned = TensorOps.ScatterAdd(_src, _plan);
         using var ours = TensorOps.ScatterAdd(_src, _idx, V, deterministic: true);
         using var scope = torch.NewDisposeScope();
@@ -48,9 +78,19 @@ public class ScatterAddBenchmarks
         if (!planned.ToArray<float>().AsSpan().SequenceEqual(ours.ToArray<float>())) throw new InvalidOperationException("planned ScatterAdd differs from the sorted one");
     }
 
+    [GlobalSetup(Targets = [nameof(LibtorchForwardBackwardOneThread), nameof(LibtorchForwardOneThread), nameof(LibtorchBackwardOneThread)])]
+    public void SetupOneThread()
+    {
+        Setup();
+        torch.set_num_threads(1);
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        NativeMemory.AlignedFree(_floorSrc);
+        NativeMemory.AlignedFree(_floorOut);
+        _tIdx32.Dispose();
         _plan.Dispose();
         _src.Dispose();
         _idx.Dispose();
@@ -69,6 +109,24 @@ public class ScatterAddBenchmarks
         var gs = _tGrad.index_select(0, _tIdx);
         return y.shape[0] + gs.shape[0];
     }
+
+    [Benchmark(Description = "libtorch, 1 thread: index_add_ + index_select")]
+    [BenchmarkCategory("Forward+backward")]
+    public long LibtorchForwardBackwardOneThread() => LibtorchForwardBackward();
+
+    [Benchmark(Description = "libtorch: index_add_ + index_select (int32 index)")]
+    [BenchmarkCategory("Forward+backward")]
+    public long LibtorchForwardBackwardInt32()
+    {
+        using var scope = torch.NewDisposeScope();
+        var y = torch.zeros(V, F).index_add_(0, _tIdx, _tSrc, 1.0);
+        var gs = _tGrad.index_select(0, _tIdx32);
+        return y.shape[0] + gs.shape[0];
+    }
+
+    [Benchmark(Description = "floor: stream-read source + NT-write E×F")]
+    [BenchmarkCategory("Forward+backward")]
+    public float FloorForwardBackward() => FloorForward() + FloorBackward();
 
     [Benchmark(Description = "engine: sorted (deterministic)")]
     [BenchmarkCategory("Forward+backward")]
@@ -115,6 +173,72 @@ public class ScatterAddBenchmarks
         return torch.zeros(V, F).index_add_(0, _tIdx, _tSrc, 1.0).shape[0];
     }
 
+    [Benchmark(Description = "libtorch, 1 thread: index_add_")]
+    [BenchmarkCategory("Forward")]
+    public long LibtorchForwardOneThread() => LibtorchForward();
+
+    [Benchmark(Description = "floor: stream-read source (51 MB)")]
+    [BenchmarkCategory("Forward")]
+    public float FloorForward()
+    {
+        var partial = new float[FloorChunks];
+        nint src = (nint)_floorSrc;
+        Parallel.For(0, FloorChunks, c =>
+        {
+            long n = (long)E * F, s = n * c / FloorChunks, end = n * (c + 1) / FloorChunks;
+            float* p = (float*)src;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (long i = s; i < end; i += 64)
+            {
+                a0 += Vector512.LoadAligned(p + i);
+                a1 += Vector512.LoadAligned(p + i + 16);
+                a2 += Vector512.LoadAligned(p + i + 32);
+                a3 += Vector512.LoadAligned(p + i + 48);
+            }
+            partial[c] = Vector512.Sum(a0 + a1 + a2 + a3);
+        });
+        return partial.Sum();
+    }
+
+    [Benchmark(Description = "floor: read source rows in plan (CSR) order")]
+    [BenchmarkCategory("Forward")]
+    public float FloorForwardPlanOrder() => ReadRows(_planOrder);
+
+    [Benchmark(Description = "floor: read source rows by 2048-node blocks, edge order")]
+    [BenchmarkCategory("Forward")]
+    public float FloorForwardBlockOrder() => ReadRows(_blockOrder);
+
+    // Sums every source row in the given order (rows 32 ahead prefetched into L2, as the planned sums do).
+    private float ReadRows(int[] order)
+    {
+        var partial = new float[FloorChunks];
+        nint src = (nint)_floorSrc;
+        Parallel.For(0, FloorChunks, c =>
+        {
+            int s = (int)((long)E * c / FloorChunks), end = (int)((long)E * (c + 1) / FloorChunks);
+            float* p = (float*)src;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int q = s; q < end; q++)
+            {
+                if (q + 32 < end)
+                {
+                    float* next = p + (long)order[q + 32] * F;
+                    Sse.Prefetch1(next);
+                    Sse.Prefetch1(next + 16);
+                    Sse.Prefetch1(next + 32);
+                    Sse.Prefetch1(next + 48);
+                }
+                float* row = p + (long)order[q] * F;
+                a0 += Vector512.LoadAligned(row);
+                a1 += Vector512.LoadAligned(row + 16);
+                a2 += Vector512.LoadAligned(row + 32);
+                a3 += Vector512.LoadAligned(row + 48);
+            }
+            partial[c] = Vector512.Sum(a0 + a1 + a2 + a3);
+        });
+        return partial.Sum();
+    }
+
     [Benchmark(Description = "engine: sorted scatter-add")]
     [BenchmarkCategory("Forward")]
     public int EngineForward()
@@ -153,6 +277,40 @@ public class ScatterAddBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         return _tGrad.index_select(0, _tIdx).shape[0];
+    }
+
+    [Benchmark(Description = "libtorch, 1 thread: index_select")]
+    [BenchmarkCategory("Backward")]
+    public long LibtorchBackwardOneThread() => LibtorchBackward();
+
+    [Benchmark(Description = "libtorch, int32 index: index_select")]
+    [BenchmarkCategory("Backward")]
+    public long LibtorchBackwardInt32()
+    {
+        using var scope = torch.NewDisposeScope();
+        return _tGrad.index_select(0, _tIdx32).shape[0];
+    }
+
+    [Benchmark(Description = "floor: NT-write E×F (51 MB)")]
+    [BenchmarkCategory("Backward")]
+    public float FloorBackward()
+    {
+        nint dst = (nint)_floorOut;
+        Parallel.For(0, FloorChunks, c =>
+        {
+            long n = (long)E * F, s = n * c / FloorChunks, end = n * (c + 1) / FloorChunks;
+            float* p = (float*)dst;
+            var v = Vector512.Create((float)c);
+            for (long i = s; i < end; i += 64)
+            {
+                v.StoreAlignedNonTemporal(p + i);
+                v.StoreAlignedNonTemporal(p + i + 16);
+                v.StoreAlignedNonTemporal(p + i + 32);
+                v.StoreAlignedNonTemporal(p + i + 48);
+            }
+            Sse.StoreFence();
+        });
+        return _floorOut[0];
     }
 
     [Benchmark(Description = "engine: segment gather")]

@@ -20,8 +20,11 @@ namespace Hep.Kernels.Cpu.Graph;
 /// (8 per core, taken dynamically, so a core busy with another process delays the call by one small
 /// range instead of half the work) and each output row is summed in registers (4 SIMD vectors of
 /// columns at a time) in that fixed order, with the source rows of the edges 32 positions ahead
-/// prefetched into L2 (they lie at random places in the source). Bitwise reproducible, independent of
-/// the core count.
+/// prefetched into L2 (they lie at random places in the source). Source rows of whole 4-vector blocks on
+/// 64-byte boundaries take one call per node range with the mean divided in registers, and y is then
+/// streamed out with non-temporal stores once the source is at least L3-sized (the sweep evicts y before
+/// the call returns, so writing it through the cache only adds a read for ownership). Bitwise
+/// reproducible, independent of the core count.
 /// Unordered (deterministic = false): no sort; the edges are cut into one contiguous chunk per core, so
 /// the source is read sequentially, and each core adds its rows into a private V×F partial buffer that
 /// it zeroes itself (core 0 straight into y), prefetching the target rows 16 edges ahead; the partials
@@ -31,13 +34,18 @@ namespace Hep.Kernels.Cpu.Graph;
 /// core taken dynamically; for outputs past <see cref="StreamingStores.ThresholdBytes"/> with AVX-512
 /// and F a multiple of the vector width, the rows are streamed out with aligned non-temporal stores
 /// (each vector re-aligned to the destination's 64-byte boundaries with a two-source permute), so the
-/// large output is not read first.
+/// large output is not read first; an output on a 64-byte boundary with rows of whole 4-vector blocks
+/// is copied block by block with each index range-checked as its row is read (no separate pass over
+/// the index).
 /// </summary>
 internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int MinEdgesPerWorker = 4096;
     private const int PrefetchRows = 16;
     private const int SortedPrefetchRows = 32;
+
+    // Source size from which the sorted sums stream y out: the size of this machine's L3.
+    internal const long SweepBytes = 32L << 20;
 
     // Work items per core for the sorted sums and the gather, taken dynamically: on a shared machine a
     // core that is busy elsewhere then delays the call by one small item instead of half the work.
@@ -63,12 +71,20 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         var gs = CpuTensor.Array<T>(gradSource, op);
         var idx = CpuTensor.Span<int>(index, op);
         int e = gradSource.Shape[0], f = gradSource.Shape[1], v = gradY.Shape[0];
-        if (!IndexRange.AllBelow(idx, v)) IndexRange.Throw(idx, v, op);
         var idxArr = CpuTensor.Array<int>(index, op);
         T[]? cs = counts is null ? null : CpuTensor.Array<T>(counts, op);
         int go = gradY.Offset, so = gradSource.Offset, io = index.Offset, co = counts?.Offset ?? 0;
         bool stream = f > 0 && f % Vector512<T>.Count == 0 && StreamingStores.Pays<T>((long)e * f);
+        // Whole 4-vector rows into a 64-byte-aligned output: every row starts on a line, and the index
+        // is range-checked row by row inside the copy instead of in a separate pass.
+        bool blocks;
+        fixed (T* pgs = gs)
+        {
+            blocks = stream && f % (4 * Vector512<T>.Count) == 0 && ((nuint)(pgs + so) & 63) == 0;
+        }
+        if (!blocks && !IndexRange.AllBelow(idx, v)) IndexRange.Throw(idx, v, op);
         int chunks = (int)Math.Max(1, Math.Min(Math.Min(CpuParallel.Threads * ChunksPerCore, e), (long)e * f / (1 << 15)));
+        int bad = 0;
         Parallel.For(0, chunks, c =>
         {
             int s = (int)((long)e * c / chunks), end = (int)((long)e * (c + 1) / chunks);
@@ -76,10 +92,15 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             fixed (int* pidx = idxArr)
             {
                 var rows = new GatherRows(pgy + go, pidx + io, pcs is null ? null : pcs + co, f);
-                if (stream) rows.Stream(pgs + so + (long)s * f, s, end);
+                if (blocks)
+                {
+                    if (!rows.StreamBlocks(pgs + so + (long)s * f, s, end, v)) Volatile.Write(ref bad, 1);
+                }
+                else if (stream) rows.Stream(pgs + so + (long)s * f, s, end);
                 else rows.Copy(pgs + so + (long)s * f, s, end);
             }
         });
+        if (bad != 0) IndexRange.Throw(idx, v, op);
     }
 
     // Rows of the gather: row i of the output is gradY[index[i]] (/ counts[index[i]]).
@@ -148,6 +169,42 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             T* tail = first + n - (lanes - m);
             for (int k = m; k < lanes; k++) tail[k - m] = carry.GetElement(k);
             Sse.StoreFence();
+        }
+
+        // Stream for rows of whole 4-vector blocks into a 64-byte-aligned dst (every row starts on a line):
+        // the source rows PrefetchRows edges ahead prefetched line by line, each index checked against
+        // v before its row is read; false (and the rest of the range left unwritten) at the first index
+        // outside [0, v).
+        public bool StreamBlocks(T* dst, int s, int end, int v)
+        {
+            int lanes = Vector512<T>.Count, lines = Math.Min(f * sizeof(T), 512) / 64;
+            bool ok = true;
+            for (int i = s; i < end; i++, dst += f)
+            {
+                if (i + PrefetchRows < end)
+                {
+                    // A prefetch never faults, so an index that fails its check below is harmless here.
+                    byte* next = (byte*)(gradY + (long)index[i + PrefetchRows] * f);
+                    for (int l = 0; l < lines; l++) Sse.Prefetch0(next + 64 * l);
+                }
+                int node = index[i];
+                if ((uint)node >= (uint)v)
+                {
+                    ok = false;
+                    break;
+                }
+                T* row = gradY + (long)node * f;
+                var divisor = Divisor(node);
+                for (int c = 0; c < f; c += 4 * lanes)
+                {
+                    Load(row, divisor, c).StoreAlignedNonTemporal(dst + c);
+                    Load(row, divisor, c + lanes).StoreAlignedNonTemporal(dst + c + lanes);
+                    Load(row, divisor, c + 2 * lanes).StoreAlignedNonTemporal(dst + c + 2 * lanes);
+                    Load(row, divisor, c + 3 * lanes).StoreAlignedNonTemporal(dst + c + 3 * lanes);
+                }
+            }
+            Sse.StoreFence();
+            return ok;
         }
 
         // Row i's source, prefetching the row PrefetchRows edges ahead (gradY rows are random reads).
@@ -226,32 +283,98 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     }
 
     // y[n] = Σ_{q ∈ [offsets[n], offsets[n + 1])} src[order[q]] (/ size when mean) for every node n. The
-    // nodes are cut into one contiguous range per core balancing edges + nodes (a skewed index would
-    // otherwise leave one core with most of the rows).
+    // nodes are cut into ranges balancing edges + nodes (a skewed index would otherwise leave one core
+    // with most of the rows), ChunksPerCore per core taken dynamically.
     private static void SumSegments(T* src, int e, int f, int* offsets, int* order, T* y, int v, bool mean)
     {
         if (v == 0) return;
         long total = (long)e + v;
         int chunks = (int)Math.Max(1, Math.Min(CpuParallel.Threads * ChunksPerCore, total * f / (1 << 15)));
         nint ps = (nint)src, po = (nint)offsets, pq = (nint)order, py = (nint)y;
+        int lanes = Vector512<T>.Count;
+        bool vectors = f > 0 && f % lanes == 0 && ((nuint)src & (nuint)(sizeof(T) - 1)) == 0 && Avx512F.IsSupported && Vector512<T>.IsSupported;
         // Rows that are whole vectors but not 64-byte aligned all share one misalignment m (elements):
         // they are summed from aligned loads (SumRowsShifted).
         int m = (int)(((nuint)src & 63) / (nuint)sizeof(T));
-        bool shifted = m != 0 && f > 0 && f % Vector512<T>.Count == 0 && ((nuint)src & (nuint)(sizeof(T) - 1)) == 0
-            && Avx512F.IsSupported && Vector512<T>.IsSupported;
+        bool aligned = vectors && m == 0 && f % (4 * lanes) == 0;
+        // y is streamed out (no read for ownership) when its rows are 64-byte aligned and the source is
+        // at least the size of L3: the source sweep evicts y's lines before the call returns anyway.
+        bool stream = aligned && ((nuint)y & 63) == 0 && (long)e * f * sizeof(T) >= SweepBytes;
         Parallel.For(0, chunks, c =>
         {
             int* off = (int*)po;
             int s = FirstNode(off, v, total * c / chunks), end = FirstNode(off, v, total * (c + 1) / chunks);
+            if (aligned)
+            {
+                SumNodesAligned((T*)ps, f, off, (int*)pq, s, end, e, (T*)py, mean, stream);
+                return;
+            }
             for (int n = s; n < end; n++)
             {
                 int first = off[n], last = off[n + 1];
                 T* dst = (T*)py + (long)n * f;
-                if (shifted) SumRowsShifted((T*)ps, f, (int*)pq, first, last, e, dst, m);
+                if (vectors && m != 0) SumRowsShifted((T*)ps, f, (int*)pq, first, last, e, dst, m);
                 else SumRows((T*)ps, f, (int*)pq, first, last, e, dst);
                 if (mean && last - first > 1) Divide(dst, f, T.CreateTruncating(last - first));
             }
         });
+    }
+
+    // SumRows + the mean's division for the nodes s..end with 64-byte-aligned source rows of whole
+    // 4-vector blocks: one call per node range (the per-node work is ~10 rows), the rows SortedPrefetchRows
+    // positions ahead prefetched line by line (a fixed count: the rows start on a line), the mean divided
+    // in registers (the same IEEE division as Divide), y stored with non-temporal stores when stream.
+    // Every output element is the same sum in the same order as SumRows': bitwise equal.
+    private static void SumNodesAligned(T* src, int f, int* off, int* order, int s, int end, int e, T* y, bool mean, bool stream)
+    {
+        int lanes = Vector512<T>.Count, lines = Math.Min(f * sizeof(T), 512) / 64;
+        for (int n = s; n < end; n++)
+        {
+            int first = off[n], last = off[n + 1];
+            T* dst = y + (long)n * f;
+            var divisor = Vector512.Create(T.CreateTruncating(last - first));
+            bool divide = mean && last - first > 1;
+            for (int col = 0; col < f; col += 4 * lanes)
+            {
+                Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int q = first; q < last; q++)
+                {
+                    if (col == 0 && q + SortedPrefetchRows < e)
+                    {
+                        byte* next = (byte*)(src + (long)order[q + SortedPrefetchRows] * f);
+                        for (int l = 0; l < lines; l++) Sse.Prefetch1(next + 64 * l);
+                    }
+                    T* row = src + (long)order[q] * f + col;
+                    a0 += Vector512.LoadAligned(row);
+                    a1 += Vector512.LoadAligned(row + lanes);
+                    a2 += Vector512.LoadAligned(row + 2 * lanes);
+                    a3 += Vector512.LoadAligned(row + 3 * lanes);
+                }
+                if (divide)
+                {
+                    a0 /= divisor;
+                    a1 /= divisor;
+                    a2 /= divisor;
+                    a3 /= divisor;
+                }
+                T* d = dst + col;
+                if (stream)
+                {
+                    a0.StoreAlignedNonTemporal(d);
+                    a1.StoreAlignedNonTemporal(d + lanes);
+                    a2.StoreAlignedNonTemporal(d + 2 * lanes);
+                    a3.StoreAlignedNonTemporal(d + 3 * lanes);
+                }
+                else
+                {
+                    a0.Store(d);
+                    a1.Store(d + lanes);
+                    a2.Store(d + 2 * lanes);
+                    a3.Store(d + 3 * lanes);
+                }
+            }
+        }
+        if (stream) Sse.StoreFence();
     }
 
     // The first node n with offsets[n] + n ≥ work (v when none): node ranges of equal edges + nodes.
