@@ -8,6 +8,10 @@ public class ParticleNetTests
 {
     private static IBackend Cpu => Backends.Cpu;
 
+    // The model on the jets' float32 points, features and mask (CPU backend).
+    private static Variable Run(ParticleNet.ParticleNet model, SyntheticJets jets) =>
+        model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)), jets.MaskTensor(Cpu, DType.Float32));
+
     private static ParticleNetConfig Tiny(bool fusion = false) =>
         new(3, 2, [new EdgeConvSpec(3, [4, 4]), new EdgeConvSpec(2, [5])], [new FcSpec(6, 0)], UseFusion: fusion);
 
@@ -36,7 +40,7 @@ public class ParticleNetTests
         foreach (bool training in new[] { true, false })
         {
             model.Train(training);
-            var y = model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)), jets.MaskTensor(Cpu, DType.Float32));
+            var y = Run(model, jets);
             Assert.That(y.Shape, Is.EqualTo(new Shape(3, 2)));
             Assert.That(y.Data.ToDoubleArray().All(double.IsFinite));
         }
@@ -49,7 +53,7 @@ public class ParticleNetTests
         using var scope = TensorScope.Begin();
         using var model = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 3));
         model.Eval();
-        var explicitMask = model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)), jets.MaskTensor(Cpu, DType.Float32));
+        var explicitMask = Run(model, jets);
         var derived = model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)));
         TensorAssert.Close(derived.Data, explicitMask.Data, 0, 0, "derived mask");
     }
@@ -82,8 +86,8 @@ public class ParticleNetTests
         using var scope = TensorScope.Begin();
         using var model = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 4) with { UseFusion = true });
         model.Eval();
-        var a = model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)), jets.MaskTensor(Cpu, DType.Float32));
-        var b = model.Forward(shuffled.PointsTensor(Cpu, DType.Float32), Variable.Constant(shuffled.FeaturesTensor(Cpu, DType.Float32)), shuffled.MaskTensor(Cpu, DType.Float32));
+        var a = Run(model, jets);
+        var b = Run(model, shuffled);
         TensorAssert.Close(b.Data, a.Data, 1e-5, 1e-5, "shuffled particles");
     }
 
@@ -95,8 +99,8 @@ public class ParticleNetTests
         using var scope = TensorScope.Begin();
         using var model = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 2));
         model.Eval();
-        var a = model.Forward(jets.PointsTensor(Cpu, DType.Float32), Variable.Constant(jets.FeaturesTensor(Cpu, DType.Float32)), jets.MaskTensor(Cpu, DType.Float32));
-        var b = model.Forward(padded.PointsTensor(Cpu, DType.Float32), Variable.Constant(padded.FeaturesTensor(Cpu, DType.Float32)), padded.MaskTensor(Cpu, DType.Float32));
+        var a = Run(model, jets);
+        var b = Run(model, padded);
         TensorAssert.Close(b.Data, a.Data, 1e-5, 1e-5, "extra padding");
     }
 
@@ -115,8 +119,6 @@ public class ParticleNetTests
         using var mean = new ParticleNet.ParticleNet(Cpu, ParticleNetConfig.Lite(7, 2) with { UseCounts = false }, seed: 4);
         counts.Eval();
         mean.Eval();
-        Variable Run(ParticleNet.ParticleNet m, SyntheticJets j) =>
-            m.Forward(j.PointsTensor(Cpu, DType.Float32), Variable.Constant(j.FeaturesTensor(Cpu, DType.Float32)), j.MaskTensor(Cpu, DType.Float32));
         // Without padding the true count is N, so both poolings agree; with padding only use_counts ignores the empty slots.
         TensorAssert.Close(Run(mean, full).Data, Run(counts, full).Data, 1e-6, 1e-5, "no padding");
         var withPadding = Run(mean, partial).Data.ToDoubleArray();
