@@ -2,11 +2,4 @@ namespace Hep.Autograd.Tests;
 
 /// <summary>Uninitialized CPU buffers are poisoned for the whole run (<see cref="UninitializedPoison"/>).</summary>
 [SetUpFixture]
-public class PoisonUninitializedSetup
-{
-    [OneTimeSetUp]
-    public void Enable() => UninitializedPoison.Set(true);
-
-    [OneTimeTearDown]
-    public void Disable() => UninitializedPoison.Set(false);
-}
+public class PoisonUninitializedSetup : UninitializedPoisonFixture;

@@ -17,3 +17,16 @@ public static class UninitializedPoison
         CpuArrayPool<int>.PoisonUninitialized = on;
     }
 }
+
+/// <summary>
+/// The base of each test assembly's [SetUpFixture] (NUnit finds those only in the test assembly itself):
+/// poisoning on for the assembly's run, off after it.
+/// </summary>
+public abstract class UninitializedPoisonFixture
+{
+    [OneTimeSetUp]
+    public void Enable() => UninitializedPoison.Set(true);
+
+    [OneTimeTearDown]
+    public void Disable() => UninitializedPoison.Set(false);
+}
