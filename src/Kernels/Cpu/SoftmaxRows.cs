@@ -10,7 +10,7 @@ namespace Hep.Kernels.Cpu;
 /// Forward: m = max, y = exp(x − m)/Σ (log: x − m − log Σ). A row that is all −∞ (fully masked)
 /// gives zeros (log: −∞) instead of NaN. float32 softmax (not log) with AVX-512 runs the masked-softmax
 /// row kernel with no mask (<see cref="Attention.MaskedSoftmaxAvx512"/>). Backward: softmax gx = y(g − g·y); log gx = g − eʸ Σg;
-/// float32 softmax with AVX-512 runs <see cref="Attention.MaskedSoftmaxAvx512.BackwardRows"/> (masked softmax too).
+/// float32 softmax and log-softmax with AVX-512 run <see cref="Attention.MaskedSoftmaxAvx512.BackwardRows"/> (masked softmax too).
 /// </summary>
 internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -66,9 +66,9 @@ internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<
         int n = y.Shape.Rank == 0 ? 1 : y.Shape[^1];
         int rows = n == 0 ? 0 : (int)(y.Numel / n);
         int yo = y.Offset, go = gradY.Offset, xo = gradX.Offset;
-        if (!log && typeof(T) == typeof(float) && Avx512F.IsSupported && rows > 0)
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && rows > 0)
         {
-            // float32 softmax with AVX-512: one read of y and dy, one (streaming, for large outputs) write of dx.
+            // float32 softmax and log-softmax with AVX-512: one read of y and dy, one (streaming, for large outputs) write of dx.
             var yf = (float[])(object)ys;
             var gf = (float[])(object)gs;
             var xf = (float[])(object)gx;
@@ -76,7 +76,7 @@ internal static class SoftmaxRows<T> where T : unmanaged, IFloatingPointIeee754<
             CpuParallel.ForRows(rows, (long)n * sizeof(float), 8L * n, (s, e) =>
             {
                 fixed (float* py = yf, pg = gf, px = xf)
-                    Attention.MaskedSoftmaxAvx512.BackwardRows(py + yo, pg + go, px + xo, n, s, e, stream);
+                    Attention.MaskedSoftmaxAvx512.BackwardRows(py + yo, pg + go, px + xo, n, s, e, stream, log);
             });
             return;
         }
