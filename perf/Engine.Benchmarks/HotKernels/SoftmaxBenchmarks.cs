@@ -18,16 +18,22 @@ namespace Hep.Benchmarks.HotKernels;
 /// Softmax backward dx = y ⊙ (dy − Σ y ⊙ dy) over the same shape: the engine's row kernel into a preallocated
 /// dx, libtorch's softmax backward node through autograd.grad on a retained graph (allocating dx). It moves
 /// three tensors (reads y and dy, writes dx) against a copy's two, so its % of copy bandwidth is
-/// 1.5 × copy time / backward time.
+/// 1.5 × copy time / backward time. Log-softmax backward dx = dy − e^y·Σ dy (y = log_softmax(x), no mask)
+/// likewise: the engine's row kernel into a preallocated dx against libtorch's node through autograd.grad.
+/// Bytes: the softmax kernels read every line of x (masked key blocks too: their outputs are 0 without
+/// them, but the kernel loads them so the hardware prefetcher streams x) and write every line of y, a
+/// copy's traffic. The copy baselines run on their own arrays placed like the engine's tensors (element 0
+/// on a 64-byte line, as the CPU array pool places them), so neither side pays for split loads the other does not.
 /// </summary>
 [Config(typeof(HotKernelConfig))]
 [MemoryDiagnoser]
 public class SoftmaxBenchmarks
 {
     private const int B = 128, H = 8, N = 128;
-    private Hep.Engine.Tensor _x = null!, _y = null!, _mask = null!, _maskView = null!, _yBack = null!, _dy = null!, _dx = null!;
-    private torch.Tensor _tx = null!, _ty = null!, _tMask = null!, _txGrad = null!, _tyGrad = null!, _tdy = null!;
+    private Hep.Engine.Tensor _x = null!, _y = null!, _mask = null!, _maskView = null!, _yBack = null!, _dy = null!, _dx = null!, _yLog = null!;
+    private torch.Tensor _tx = null!, _ty = null!, _tMask = null!, _txGrad = null!, _tyGrad = null!, _tdy = null!, _txLog = null!, _tyLog = null!;
     private float[] _xData = null!, _yData = null!;
+    private int _xStart, _yStart;   // first element of each copy operand, on a 64-byte line
 
     [GlobalSetup]
     public void Setup()
@@ -46,9 +52,9 @@ public class SoftmaxBenchmarks
         }
         _mask = Hep.Engine.Tensor.FromArray<float>(backend, mask, new Shape(B, 1, 1, N));
         _maskView = _mask.Expand(_x.Shape);
-        _xData = new float[B * H * N * N];
-        _yData = new float[B * H * N * N];
-        _x.ToArray<float>().CopyTo(_xData, 0);
+        (_xData, _xStart) = AlignedArray(B * H * N * N);
+        (_yData, _yStart) = AlignedArray(B * H * N * N);
+        _x.ToArray<float>().CopyTo(_xData, _xStart);
         _tx = Torch.From(_x);
         _ty = torch.zeros(B, H, N, N);
         _tMask = Torch.From(_mask);
@@ -71,6 +77,23 @@ public class SoftmaxBenchmarks
         var tGrad = torch.autograd.grad([_tyGrad], [_txGrad], [_tdy], retain_graph: true);
         Torch.AssertClose("SoftmaxBackward", _dx.ToArray<float>(), Torch.Floats(tGrad[0]), 1e-6, 1e-4);
         tGrad[0].Dispose();
+        // Log-softmax backward: y = log_softmax(x), the same dy.
+        _yLog = Hep.Engine.Tensor.Zeros(backend, _x.Shape);
+        backend.Norm.SoftmaxForward(_x, _yLog, true);
+        _txLog = _tx.detach().requires_grad_(true).DetachFromDisposeScope();
+        _tyLog = _txLog.log_softmax(-1).DetachFromDisposeScope();
+        Torch.AssertClose("LogSoftmax", _yLog.ToArray<float>(), Torch.Floats(_tyLog), 1e-5, 1e-5);
+        backend.Norm.SoftmaxBackward(_yLog, _dy, _dx, true);
+        var tLogGrad = torch.autograd.grad([_tyLog], [_txLog], [_tdy], retain_graph: true);
+        Torch.AssertClose("LogSoftmaxBackward", _dx.ToArray<float>(), Torch.Floats(tLogGrad[0]), 1e-5, 1e-4);
+        tLogGrad[0].Dispose();
+    }
+
+    // A pinned array of at least `count` floats and the index of its first element on a 64-byte line.
+    private static unsafe (float[] Data, int Start) AlignedArray(int count)
+    {
+        var data = GC.AllocateArray<float>(count + 16, pinned: true);
+        fixed (float* p = data) return (data, (int)((64 - ((nuint)p & 63)) & 63) / sizeof(float));
     }
 
     [GlobalCleanup]
@@ -89,6 +112,9 @@ public class SoftmaxBenchmarks
         _tyGrad.Dispose();
         _txGrad.Dispose();
         _tdy.Dispose();
+        _yLog.Dispose();
+        _tyLog.Dispose();
+        _txLog.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "streaming copy, 2 cores (bandwidth baseline)")]
@@ -96,11 +122,13 @@ public class SoftmaxBenchmarks
     {
         var x = _xData;
         var y = _yData;
+        int xs = _xStart, ys = _yStart;
         Parallel.For(0, 2, half =>
         {
-            fixed (float* px = x, py = y)
+            fixed (float* ax = x, ay = y)
             {
-                long n = x.Length, start = n * half / 2, end = n * (half + 1) / 2, i = start;
+                float* px = ax + xs, py = ay + ys;
+                long n = B * H * N * N, start = n * half / 2, end = n * (half + 1) / 2, i = start;
                 for (; i < end && ((nuint)(py + i) & 63) != 0; i++) py[i] = px[i];
                 for (; i + 16 <= end; i += 16) Vector512.Load(px + i).StoreAlignedNonTemporal(py + i);
                 for (; i < end; i++) py[i] = px[i];
@@ -114,10 +142,11 @@ public class SoftmaxBenchmarks
     {
         var x = _xData;
         var y = _yData;
+        int xs = _xStart, ys = _yStart;
         Parallel.For(0, 2, half =>
         {
-            int n = x.Length / 2, start = half * n, count = half == 0 ? n : x.Length - n;
-            x.AsSpan(start, count).CopyTo(y.AsSpan(start, count));
+            int total = B * H * N * N, n = total / 2, start = half * n, count = half == 0 ? n : total - n;
+            x.AsSpan(xs + start, count).CopyTo(y.AsSpan(ys + start, count));
         });
     }
 
@@ -132,6 +161,9 @@ public class SoftmaxBenchmarks
 
     [Benchmark(Description = "engine: softmax backward")]
     public void EngineSoftmaxBackward() => CpuBackend.Shared.Norm.SoftmaxBackward(_yBack, _dy, _dx, false);
+
+    [Benchmark(Description = "engine: log-softmax backward")]
+    public void EngineLogSoftmaxBackward() => CpuBackend.Shared.Norm.SoftmaxBackward(_yLog, _dy, _dx, true);
 
     [Benchmark(Description = "libtorch: copy_")]
     public void LibtorchCopy() => _ty.copy_(_tx);
@@ -154,6 +186,15 @@ public class SoftmaxBenchmarks
     public long LibtorchSoftmaxBackward()
     {
         var g = torch.autograd.grad([_tyGrad], [_txGrad], [_tdy], retain_graph: true);
+        long r = g[0].shape[3];
+        g[0].Dispose();
+        return r;
+    }
+
+    [Benchmark(Description = "libtorch: log-softmax backward")]
+    public long LibtorchLogSoftmaxBackward()
+    {
+        var g = torch.autograd.grad([_tyLog], [_txLog], [_tdy], retain_graph: true);
         long r = g[0].shape[3];
         g[0].Dispose();
         return r;
