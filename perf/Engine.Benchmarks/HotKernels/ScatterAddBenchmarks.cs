@@ -208,7 +208,7 @@ public unsafe class ScatterAddBenchmarks
     [BenchmarkCategory("Forward")]
     public float FloorForwardBlockOrder() => ReadRows(_blockOrder);
 
-    // Sums every source row in the given order (rows 32 ahead prefetched into L2, as the planned sums do).
+    // Sums every source row in the given order (rows 32 ahead prefetched into L2).
     private float ReadRows(int[] order)
     {
         var partial = new float[FloorChunks];

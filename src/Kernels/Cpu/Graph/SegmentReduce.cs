@@ -19,7 +19,7 @@ namespace Hep.Kernels.Cpu.Graph;
 /// <see cref="SegmentPlan"/> and skips the sort. Nodes are then cut into ranges of equal edges + nodes
 /// (8 per core, taken dynamically, so a core busy with another process delays the call by one small
 /// range instead of half the work) and each output row is summed in registers (4 SIMD vectors of
-/// columns at a time) in that fixed order, with the source rows of the edges 32 positions ahead
+/// columns at a time) in that fixed order, with the source rows of the edges 64 positions ahead
 /// prefetched into L2 (they lie at random places in the source). Source rows of whole 4-vector blocks on
 /// 64-byte boundaries take one call per node range with the mean divided in registers, and y is then
 /// streamed out with non-temporal stores once the source is at least L3-sized (the sweep evicts y before
@@ -42,7 +42,14 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
 {
     private const int MinEdgesPerWorker = 4096;
     private const int PrefetchRows = 16;
-    private const int SortedPrefetchRows = 32;
+    // Source rows prefetched this many positions ahead by the sorted sums. The rows come from DRAM at
+    // random; with the machine shared, their latency stretches, and in interleaved fwd + bwd runs 64 gave
+    // medians 0–1.2 ms lower than 32 (3 runs, load 5–6.6; 96 no better).
+    private const int SortedPrefetchRows = 64;
+
+    // gradY rows prefetched this many rows ahead by the gather's aligned block path (after a forward
+    // sweep they are first read from DRAM).
+    private const int GatherPrefetchRows = 32;
 
     // Source size from which the sorted sums stream y out: the size of this machine's L3.
     internal const long SweepBytes = 32L << 20;
@@ -181,10 +188,10 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             bool ok = true;
             for (int i = s; i < end; i++, dst += f)
             {
-                if (i + PrefetchRows < end)
+                if (i + GatherPrefetchRows < end)
                 {
                     // A prefetch never faults, so an index that fails its check below is harmless here.
-                    byte* next = (byte*)(gradY + (long)index[i + PrefetchRows] * f);
+                    byte* next = (byte*)(gradY + (long)index[i + GatherPrefetchRows] * f);
                     for (int l = 0; l < lines; l++) Sse.Prefetch0(next + 64 * l);
                 }
                 int node = index[i];
@@ -391,7 +398,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     }
 
     // dst = Σ_q src[order[q]] for q in [first, last), in that order; 4 vectors of columns held in registers.
-    // The rows PrefetchRows positions ahead in order (possibly the next nodes' edges) are prefetched.
+    // The rows SortedPrefetchRows positions ahead in order (possibly the next nodes' edges) are prefetched.
     private static void SumRows(T* src, int f, int* order, int first, int last, int e, T* dst)
     {
         int lanes = Vector512<T>.Count;
