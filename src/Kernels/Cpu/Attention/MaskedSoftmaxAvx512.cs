@@ -163,10 +163,9 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         where TVectors : struct, IConstant where TActive : struct, IConstant where TMask : struct, IConstant where TStream : struct, IFlag
     {
         int nv = TVectors.Value, n = nv * L, active = TActive.Value;
-        // Runs with every vector active prefetch x in software; runs with inactive vectors load those
-        // instead (Touch), which keeps the hardware prefetcher on the whole stream (see PrefetchBytes).
-        bool prefetch = active == nv;
-        int pb = Math.Min(MaxPrefetchBytes, PrefetchBytes * 8 / Math.Max(active, 1));
+        // Every line of x is prefetched in software and loaded (the inactive vectors by Touch), so the
+        // hardware prefetcher sees the whole stream too.
+        int pb = Math.Min(MaxPrefetchBytes, PrefetchBytes * 8 / nv);
         int ahead = (pb / sizeof(float) + n - 1) / n;
         var none = Vector512.Create(float.NegativeInfinity);
         var zero = Vector512<float>.Zero;
@@ -181,7 +180,7 @@ internal static unsafe partial class MaskedSoftmaxAvx512
             if (r + 1 < r1)
             {
                 float* x = job.X + (long)(r + 1) * n;
-                if (prefetch && r + 1 + ahead < job.E) Prefetch<TVectors>(x + (long)ahead * n);
+                if (r + 1 + ahead < job.E) Prefetch<TVectors>(x + (long)ahead * n);
                 touched = Touch<TVectors, TActive>(x, touched);
                 u0 = Logits<TVectors, TActive, TMask>(x, m, out u1, out u2, out u3, out u4, out u5, out u6, out u7, out shiftU, out shiftedU);
             }
@@ -393,12 +392,15 @@ internal static unsafe partial class MaskedSoftmaxAvx512
     }
 
     // Software prefetch distance for x: the hardware prefetcher alone lets the exp-heavy loop stall on
-    // loads (measured: ≈ 10% slower at B·H·N = 131k rows of 128; same-process, two cores, after the
-    // touch loads below: unmasked rows 3.37 vs 3.65 ms median without it).
+    // loads (measured: ≈ 10% slower at B·H·N = 131k rows of 128; same process, two cores, with the touch
+    // loads below: unmasked 3.37 vs 3.65 ms median without it, and the masked softmax, in four of seven
+    // harness runs, 2.81–4.11 vs 3.31–5.32 ms median without it (in the other three 3–8 % slower with it):
+    // the hardware prefetcher alone does not keep up when other processes load the memory).
     private const int PrefetchBytes = 2048;
 
-    // The pipelined runs prefetch PrefetchBytes · 8 / active ahead (at most MaxPrefetchBytes), so rows
-    // of fewer (all active) vectors, which compute faster, prefetch as far ahead in time.
+    // The pipelined runs prefetch PrefetchBytes · 8 / nv ahead (at most MaxPrefetchBytes), so shorter rows,
+    // which compute faster, prefetch as far ahead in time. (Scaling by the active vector count instead,
+    // up to 8 KB for padded jets, measured 3.16 vs 2.81 ms median for the masked softmax with the touch loads.)
     private const int MaxPrefetchBytes = 8192;
 
     // Sink of the touch loads (written once per run, never read): keeps the JIT from dropping them.
@@ -410,8 +412,8 @@ internal static unsafe partial class MaskedSoftmaxAvx512
     /// loads sparse (a padded jet's rows read the first active·64 bytes of every 512), and the hardware
     /// prefetcher then does not stream x: with the benchmark's key mask (two cores, same process, 20–30
     /// alternating rounds, three runs) the masked softmax took 3.80–4.29 ms median with only the active
-    /// lines loaded (all lines software-prefetched), 2.63–3.20 ms with every line loaded and no software
-    /// prefetch (the streaming copy 2.93–3.25 ms), 2.84–3.42 ms with both.
+    /// lines loaded (all lines software-prefetched), 2.84–3.42 ms with every line loaded too (the
+    /// streaming copy 2.93–3.25 ms).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Touch<TVectors, TActive>(float* x, Vector512<int> sink) where TVectors : struct, IConstant where TActive : struct, IConstant
