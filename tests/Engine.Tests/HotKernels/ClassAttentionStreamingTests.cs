@@ -7,9 +7,11 @@ namespace Hep.Engine.Tests.HotKernels;
 
 /// <summary>
 /// The CPU class-attention backward (single-query kernel: float32, Nq = 1, D = 16) at ParT's size, where dK
-/// and dV (8.5 MB each) are written by non-temporal stores when both start on a 64-byte line: the streamed
-/// gradients must equal the ordinary path's bit for bit, into destinations pre-filled with NaN so a row the
-/// streamed path leaves unwritten (a padded key's zero row, the one-key tail block of a full jet) fails.
+/// and dV (8.5 MB each) are written by whole-line non-temporal stores whatever their alignment: the streamed
+/// gradients must equal the ordinary path's bit for bit, into destinations pre-filled with NaN that start 0,
+/// 1, 6, 9 and 15 floats past a 64-byte line (dK and dV at different offsets), so a row or a line part the
+/// streamed path leaves unwritten (a padded key's zero row, the one-key tail block of a full jet, a head's
+/// first or last partial line) fails, and the NaNs just before and after each destination must survive.
 /// The ordinary path itself is checked against float64 references by <see cref="AttentionKernelTests"/>.
 /// </summary>
 [NonParallelizable]
@@ -17,8 +19,11 @@ public class ClassAttentionStreamingTests
 {
     private const int B = 128, H = 8, Nk = 129, D = 16;
 
-    [Test]
-    public void StreamedKeyGradientsEqualTheOrdinaryPath()
+    [TestCase(0, 0)]
+    [TestCase(1, 6)]
+    [TestCase(9, 15)]
+    [TestCase(15, 0)]
+    public void StreamedKeyGradientsEqualTheOrdinaryPath(int kOffset, int vOffset)
     {
         var backend = CpuBackend.Shared;
         long rows = (long)B * H * Nk;
@@ -50,8 +55,8 @@ public class ClassAttentionStreamingTests
 
                 FlashAttention<float>.StreamingKeyGradients = true;
                 using var gq1 = Tensor.Empty(backend, q.Shape);
-                using var gk1 = AlignedNaNs(backend, k.Shape, out var gkStorage);
-                using var gv1 = AlignedNaNs(backend, v.Shape, out var gvStorage);
+                using var gk1 = NaNView(backend, k.Shape, kOffset, out var gkStorage, out int gkStart);
+                using var gv1 = NaNView(backend, v.Shape, vOffset, out var gvStorage, out int gvStart);
                 using (gkStorage)
                 using (gvStorage)
                 {
@@ -59,6 +64,8 @@ public class ClassAttentionStreamingTests
                     Assert.That(gk1.ToArray<float>(), Is.EqualTo(gk0.ToArray<float>()), "dK");
                     Assert.That(gv1.ToArray<float>(), Is.EqualTo(gv0.ToArray<float>()), "dV");
                     Assert.That(gq1.ToArray<float>(), Is.EqualTo(gq0.ToArray<float>()), "dQ");
+                    AssertOutsideUntouched(gkStorage, gkStart, (int)k.Shape.Numel, "dK");
+                    AssertOutsideUntouched(gvStorage, gvStart, (int)v.Shape.Numel, "dV");
                 }
             }
             finally
@@ -75,18 +82,25 @@ public class ClassAttentionStreamingTests
         return t;
     }
 
-    // A view of the given shape whose element 0 is on a 64-byte line, filled with NaN; storage: the flat tensor it views.
-    private static unsafe Tensor AlignedNaNs(IBackend backend, Shape shape, out Tensor storage)
+    // A view of the given shape whose element 0 lies `past` floats after a 64-byte line, with at least 16 floats
+    // before and after it, all filled with NaN; storage: the flat tensor it views, start: its first element there.
+    private static unsafe Tensor NaNView(IBackend backend, Shape shape, int past, out Tensor storage, out int start)
     {
         int n = (int)shape.Numel;
-        storage = Tensor.Empty(backend, new Shape(n + 16));
+        storage = Tensor.Empty(backend, new Shape(n + 64));
         var array = CpuTensor.Array<float>(storage, "test");
         array.AsSpan().Fill(float.NaN);
-        int offset;
-        fixed (float* p = array) offset = (int)((64 - (nint)(p + storage.Offset) % 64) % 64) / sizeof(float);
-        using var flat = storage.Slice(0, offset, n);
+        fixed (float* p = array) start = 16 + (int)((64 - (nint)(p + storage.Offset + 16) % 64) % 64) / sizeof(float) + past;
+        using var flat = storage.Slice(0, start, n);
         var view = flat.View(shape.ToArray());
-        fixed (float* p = array) Assert.That((long)(nint)(p + view.Offset) % 64, Is.Zero, "destination on a 64-byte line");
+        fixed (float* p = array) Assert.That((long)(nint)(p + view.Offset) % 64, Is.EqualTo(past * sizeof(float)), "destination placement");
         return view;
+    }
+
+    private static void AssertOutsideUntouched(Tensor storage, int start, int n, string what)
+    {
+        var all = storage.ToArray<float>();
+        Assert.That(all.AsSpan(0, start).ToArray(), Has.All.NaN, $"{what}: before the destination");
+        Assert.That(all.AsSpan(start + n).ToArray(), Has.All.NaN, $"{what}: after the destination");
     }
 }

@@ -57,7 +57,7 @@ internal static unsafe partial class FlashAttention<T>
                 float* gqf = (float*)(gqp + gr.GradQOffset), gkf = (float*)(gkp + gr.GradKOffset), gvf = (float*)(gvp + gr.GradVOffset);
                 float* gbf = gbp is null ? null : (float*)(gbp + gr.GradBiasOffset), buffer = Align64((float*)sp);
                 var keyBias = (Vector512<float>*)Align64((float*)kbp);
-                bool stream = StreamKeyGradients(g, gkf, gvf);
+                bool stream = StreamKeyGradients(g);
                 for (int b = Interlocked.Increment(ref next); b < g.B; b = Interlocked.Increment(ref next))
                     SingleQueryKernel.BackwardJet(g, qf, kf, vf, bf, mf, keyBias, scale, of, lf, gof, gqf, gkf, gvf, gbf, b, buffer, stream);
                 if (stream) Sse.StoreFence();
@@ -68,15 +68,14 @@ internal static unsafe partial class FlashAttention<T>
     /// <summary>Test and A/B switch: false keeps every dK / dV row store ordinary.</summary>
     internal static bool StreamingKeyGradients { get; set; } = true;
 
-    // dK and dV rows go out by non-temporal stores when each output is at least StreamingStores.ThresholdBytes
-    // (ParT's class attention: 2 × 8.5 MB, as much as k and v, which then stay cached) and both start on a
-    // 64-byte line (one 64-byte row = one whole line). With ordinary stores every line is first read from
-    // memory and the writes evict k and v. Same process, benchmark shapes, aligned outputs, calls alternated
-    // (4 runs × 300 pairs): backward kernel 11–23 % faster, forward + backward kernels 11–16 % (paired medians);
-    // results bit-identical. The pool's 64-byte placement is best effort and is not retried for arrays over
-    // PinnedPlacement.MaxRetryBytes (8 MB), so at exactly these sizes the outputs are often not aligned.
-    private static bool StreamKeyGradients(Geometry g, float* gradK, float* gradV) =>
-        StreamingKeyGradients && StreamingStores.Pays<float>((long)g.B * g.H * g.Nk * 16) && ((nint)gradK | (nint)gradV) % 64 == 0;
+    // dK and dV go out by whole-line non-temporal stores when each output is at least
+    // StreamingStores.ThresholdBytes (ParT's class attention: 2 × 8.5 MB, as much as k and v, which then stay
+    // cached), whatever their alignment (SingleQueryKernel.Put). With ordinary stores every line is first read
+    // from memory and the writes evict k and v. Same process, benchmark shapes, 64-byte-aligned outputs, calls
+    // alternated (4 runs × 300 pairs): backward kernel 11–23 % faster, forward + backward kernels 11–16 %
+    // (paired medians); results bit-identical.
+    private static bool StreamKeyGradients(Geometry g) =>
+        StreamingKeyGradients && StreamingStores.Pays<float>((long)g.B * g.H * g.Nk * 16);
 
     // Runs worker() on min(cores, jets, work-based) threads at once (inline when one).
     private static void ForEachJetWorker(Geometry g, long workPerJet, Action worker)
@@ -113,8 +112,8 @@ internal static unsafe partial class FlashAttention<T>
     /// max, P = e^{s − m}, l = Σ P, out = Σ_j (P ⊙ Z)_j v_j / l, lse = m + log l.
     /// Backward (P recomputed from lse, Δ = dO·O): dp_j = dO·v_j, dS = P ⊙ (Z ⊙ dp − Δ),
     /// dV_j = (P ⊙ Z)_j dO, dK_j = dS_j · scale·q, dQ = scale·Σ_j dS_j k_j, dBias = dS; keys after the
-    /// last valid one get zero gradients (written in the same pass as the valid keys' rows). Large dK / dV
-    /// whose rows start on 64-byte lines are written with non-temporal stores (<see cref="StreamKeyGradients"/>).
+    /// last valid one get zero gradients (written in the same pass as the valid keys' rows). Large dK / dV are
+    /// written by whole-line non-temporal stores (<see cref="StreamKeyGradients"/>, <see cref="Put{TStore}"/>).
     /// The loops over whole 16-key blocks hold no calls (the partial last block has its own method, dropout
     /// is a type parameter), so the query, dO and the accumulators stay in registers.
     /// Thread mapping: whole jets (b, all H heads) are claimed dynamically by one worker per core; the jet's
@@ -231,7 +230,7 @@ internal static unsafe partial class FlashAttention<T>
 
         /// <summary>
         /// The H heads of jet b: its key-bias blocks once, then <see cref="Backward{TDrop, TStore}"/> per head (dK and
-        /// dV rows by non-temporal stores when <paramref name="stream"/>: both outputs 64-byte aligned).
+        /// dV by whole-line non-temporal stores when <paramref name="stream"/>, see <see cref="Put{TStore}"/>).
         /// </summary>
         public static void BackwardJet(Geometry g, float* q, float* k, float* v, float* bias, float* mask, Vector512<float>* keyBias, float scale,
             float* output, float* lse, float* gradOut, float* gradQ, float* gradK, float* gradV, float* gradBias, int b, float* buffer, bool stream)
@@ -342,6 +341,10 @@ internal static unsafe partial class FlashAttention<T>
             uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
             float* ds = buffer, pz = buffer + 16;
             Vector512<float> dq0 = default, dq1 = default, dq2 = default, dq3 = default;
+            // Streamed: the line a row completes (see Put) is s floats into it; pk, pv: the previous dK, dV rows.
+            var (sk, ck) = LineSplit(dk);
+            var (sv, cv) = LineSplit(dv);
+            Vector512<float> pk = default, pv = default;
             for (int j0 = 0; j0 < full; j0 += 16)
             {
                 float* kr = kb + j0 * 16, vr = vb + j0 * 16, dkr = dk + j0 * 16, dvr = dv + j0 * 16;
@@ -356,28 +359,42 @@ internal static unsafe partial class FlashAttention<T>
                 (typeof(TDrop) == typeof(WithDropout) ? p * z : p).Store(pz);
                 for (int jj = 0; jj < 16; jj += 4)
                 {
-                    Put<TStore>(Vector512.Create(pz[jj]) * dov, dvr + jj * 16);
-                    Put<TStore>(Vector512.Create(ds[jj]) * qv, dkr + jj * 16);
+                    pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dvr + jj * 16, pv, sv, cv, j0 + jj == 0);
+                    pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dkr + jj * 16, pk, sk, ck, j0 + jj == 0);
                     dq0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq0);
-                    Put<TStore>(Vector512.Create(pz[jj + 1]) * dov, dvr + (jj + 1) * 16);
-                    Put<TStore>(Vector512.Create(ds[jj + 1]) * qv, dkr + (jj + 1) * 16);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 1]) * dov, dvr + (jj + 1) * 16, pv, sv, cv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 1]) * qv, dkr + (jj + 1) * 16, pk, sk, ck, false);
                     dq1 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 1]), Vector512.Load(kr + (jj + 1) * 16), dq1);
-                    Put<TStore>(Vector512.Create(pz[jj + 2]) * dov, dvr + (jj + 2) * 16);
-                    Put<TStore>(Vector512.Create(ds[jj + 2]) * qv, dkr + (jj + 2) * 16);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 2]) * dov, dvr + (jj + 2) * 16, pv, sv, cv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 2]) * qv, dkr + (jj + 2) * 16, pk, sk, ck, false);
                     dq2 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 2]), Vector512.Load(kr + (jj + 2) * 16), dq2);
-                    Put<TStore>(Vector512.Create(pz[jj + 3]) * dov, dvr + (jj + 3) * 16);
-                    Put<TStore>(Vector512.Create(ds[jj + 3]) * qv, dkr + (jj + 3) * 16);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 3]) * dov, dvr + (jj + 3) * 16, pv, sv, cv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 3]) * qv, dkr + (jj + 3) * 16, pk, sk, ck, false);
                     dq3 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 3]), Vector512.Load(kr + (jj + 3) * 16), dq3);
                 }
             }
             var dq = (dq0 + dq1) + (dq2 + dq3);
             if (full < n)
-                dq += BackwardPartialBlock<TDrop, TStore>(g, kb, vb, br, keyBias, full, n - full, qv, dov, delta, lseV, rowKey, dk, dv, db, buffer);
+            {
+                // Copies passed by reference, so pk and pv themselves stay enregistered in the loop above.
+                Vector512<float> tk = pk, tv = pv;
+                dq += BackwardPartialBlock<TDrop, TStore>(g, kb, vb, br, keyBias, full, n - full, qv, dov, delta, lseV, rowKey, dk, dv, db, buffer,
+                    ref tk, ref tv);
+                (pk, pv) = (tk, tv);
+            }
             // Keys after the last looked-at one (padding), or all keys of a row without a valid key: zero gradients.
             for (int j = n; j < nk; j++)
             {
-                Put<TStore>(Vector512<float>.Zero, dk + j * 16);
-                Put<TStore>(Vector512<float>.Zero, dv + j * 16);
+                pk = Put<TStore>(Vector512<float>.Zero, dk + j * 16, pk, sk, ck, j == 0);
+                pv = Put<TStore>(Vector512<float>.Zero, dv + j * 16, pv, sv, cv, j == 0);
+            }
+            if (typeof(TStore) == typeof(Streamed))
+            {
+                // The last row's part of the line after it (the next head's first row completes that line).
+                var tailK = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(16 - sk)).AsSingle();
+                var tailV = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(16 - sv)).AsSingle();
+                Avx512F.MaskStore(dk + (nk - 1) * 16 + sk, tailK, Avx512F.PermuteVar16x32x2(pk, ck, pk));
+                Avx512F.MaskStore(dv + (nk - 1) * 16 + sv, tailV, Avx512F.PermuteVar16x32x2(pv, cv, pv));
             }
             if (db is not null) new Span<float>(db + n, nk - n).Clear();
             (dq * scale).Store(gradQ + bh * 16);
@@ -388,8 +405,10 @@ internal static unsafe partial class FlashAttention<T>
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static Vector512<float> BackwardPartialBlock<TDrop, TStore>(Geometry g, float* kb, float* vb, float* br, Vector512<float>* keyBias,
             int j0, int count, Vector512<float> qv, Vector512<float> dov, Vector512<float> delta, Vector512<float> lseV, uint rowKey,
-            float* dk, float* dv, float* db, float* buffer) where TDrop : struct where TStore : struct
+            float* dk, float* dv, float* db, float* buffer, ref Vector512<float> pk, ref Vector512<float> pv) where TDrop : struct where TStore : struct
         {
+            var (sk, ck) = LineSplit(dk);
+            var (sv, cv) = LineSplit(dv);
             var (qLo, qHi) = Split8(qv);
             var (dLo, dHi) = Split8(dov);
             float* kr = kb + j0 * 16, vr = vb + j0 * 16, ds = buffer, pz = buffer + 16;
@@ -404,19 +423,39 @@ internal static unsafe partial class FlashAttention<T>
             var dq = Vector512<float>.Zero;
             for (int jj = 0; jj < count; jj++)
             {
-                Put<TStore>(Vector512.Create(pz[jj]) * dov, dv + (j0 + jj) * 16);
-                Put<TStore>(Vector512.Create(ds[jj]) * qv, dk + (j0 + jj) * 16);
+                pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dv + (j0 + jj) * 16, pv, sv, cv, j0 + jj == 0);
+                pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dk + (j0 + jj) * 16, pk, sk, ck, j0 + jj == 0);
                 dq = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq);
             }
             return dq;
         }
 
-        // One 64-byte dK / dV row: an aligned non-temporal store for Streamed, an ordinary one for Cached.
+        /// <summary>
+        /// Row x of a head's dK or dV at p; returns x (the next call's prev). Cached: an ordinary store. Streamed:
+        /// the rows of a head are one contiguous stretch whose 64-byte lines start s floats into each row (s from
+        /// <see cref="LineSplit"/>), so row j completes the line [row j−1 from s, row j up to s), written whole by
+        /// an aligned non-temporal store (no read of the line first); the head's first row (first) writes only
+        /// its part of the line before it with an ordinary masked store (the rest of that line belongs to the
+        /// previous head), and Backward ends the head with the last row's part of the line after it.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put<TStore>(Vector512<float> x, float* p) where TStore : struct
+        private static Vector512<float> Put<TStore>(Vector512<float> x, float* p, Vector512<float> prev, int s, Vector512<int> control, bool first)
+            where TStore : struct
         {
-            if (typeof(TStore) == typeof(Streamed)) Avx512F.StoreAlignedNonTemporal(p, x);
-            else x.Store(p);
+            if (typeof(TStore) != typeof(Streamed)) x.Store(p);
+            else if (first) Avx512F.MaskStore(p, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(s)).AsSingle(), x);
+            else Avx512F.StoreAlignedNonTemporal(p + s - 16, Avx512F.PermuteVar16x32x2(prev, control, x));
+            return x;
+        }
+
+        /// <summary>
+        /// s: floats from a row at p (64-byte rows, 4-byte aligned) to the next 64-byte line (0 when p is on one);
+        /// control: VPERMT2PS indices i + s, lane i of (prev row, row) joined from s.
+        /// </summary>
+        private static (int S, Vector512<int> Control) LineSplit(float* p)
+        {
+            int s = (int)((64 - ((nint)p & 63)) & 63) / sizeof(float);
+            return (s, Vector512<int>.Indices + Vector512.Create(s));
         }
 
         private static float HorizontalMax(Vector512<float> v)
