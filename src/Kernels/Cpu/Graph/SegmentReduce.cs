@@ -51,6 +51,13 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     // sweep they are first read from DRAM).
     private const int GatherPrefetchRows = 32;
 
+    // The order (sums) / index (gather) entries this many positions past the row prefetch are prefetched
+    // (a prefetch never faults, so past the array's end is harmless): the row prefetch's address is
+    // loaded from them, and when they are not cached (a plan's order after a 51 MB sweep) every line of
+    // them otherwise stalls the row prefetches behind a DRAM miss. Interleaved calls, E = 200k, F = 64:
+    // planned forward median 2.16 → 1.56 ms, fwd + bwd 4.43 → 3.85 ms.
+    private const int OrderPrefetchAhead = 256;
+
     // Source size from which the sorted sums stream y out: the size of this machine's L3.
     internal const long SweepBytes = 32L << 20;
 
@@ -190,6 +197,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             {
                 if (i + GatherPrefetchRows < end)
                 {
+                    Sse.Prefetch0(index + i + GatherPrefetchRows + OrderPrefetchAhead);
                     // A prefetch never faults, so an index that fails its check below is harmless here.
                     byte* next = (byte*)(gradY + (long)index[i + GatherPrefetchRows] * f);
                     for (int l = 0; l < lines; l++) Sse.Prefetch0(next + 64 * l);
@@ -348,6 +356,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 {
                     if (col == 0 && q + SortedPrefetchRows < e)
                     {
+                        Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
                         byte* next = (byte*)(src + (long)order[q + SortedPrefetchRows] * f);
                         for (int l = 0; l < lines; l++) Sse.Prefetch1(next + 64 * l);
                     }
@@ -408,7 +417,11 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int q = first; q < last; q++)
             {
-                if (col == 0 && q + SortedPrefetchRows < e) PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
+                if (col == 0 && q + SortedPrefetchRows < e)
+                {
+                    Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
+                    PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
+                }
                 T* row = src + (long)order[q] * f + col;
                 a0 += Vector512.Load(row);
                 a1 += Vector512.Load(row + lanes);
@@ -450,7 +463,11 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default;
             for (int q = first; q < last; q++)
             {
-                if (col == 0 && q + SortedPrefetchRows < e) PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
+                if (col == 0 && q + SortedPrefetchRows < e)
+                {
+                    Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
+                    PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
+                }
                 T* line = src + (long)order[q] * f + col - m;
                 a0 += Vector512.LoadAligned(line);
                 a1 += Vector512.LoadAligned(line + lanes);
