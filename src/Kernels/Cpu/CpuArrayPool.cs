@@ -99,8 +99,13 @@ internal static unsafe class PinnedPlacement
     public const int Alignment = 64;
     private const int HeaderBytes = 24;
     private const int Chases = 4;
-    /// <summary>Largest array that gets a retry (a quarter of a default large region), and the retries' waste budget.</summary>
-    public const long MaxRetryBytes = 8L << 20, WasteBytes = 256L << 20;
+    /// <summary>
+    /// Largest array that gets a retry, and the retries' waste budget. 32 MB: with the 64 MB basic regions
+    /// set in the runtimeconfig a retry's filler fits beside the array, and it covers the models' mid-size
+    /// outputs (ParT's class-attention dK / dV: 8.5 MB each at B = 128) whose non-temporal stores need a
+    /// 64-byte start.
+    /// </summary>
+    public const long MaxRetryBytes = 32L << 20, WasteBytes = 256L << 20;
     private static long _wasted;
     private static int _wasteEpoch = -1;
     private static readonly Lock Gate = new();
