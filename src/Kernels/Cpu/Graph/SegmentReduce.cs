@@ -186,12 +186,13 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         }
 
         // Stream for rows of whole 4-vector blocks into a 64-byte-aligned dst (every row starts on a line):
-        // the source rows PrefetchRows edges ahead prefetched line by line, each index checked against
+        // the source rows GatherPrefetchRows edges ahead prefetched (PrefetchRow: gradY itself need not be
+        // aligned), each index checked against
         // v before its row is read; false (and the rest of the range left unwritten) at the first index
         // outside [0, v).
         public bool StreamBlocks(T* dst, int s, int end, int v)
         {
-            int lanes = Vector512<T>.Count, lines = Math.Min(f * sizeof(T), 512) / 64;
+            int lanes = Vector512<T>.Count;
             bool ok = true;
             for (int i = s; i < end; i++, dst += f)
             {
@@ -199,8 +200,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 {
                     Sse.Prefetch0(index + i + GatherPrefetchRows + OrderPrefetchAhead);
                     // A prefetch never faults, so an index that fails its check below is harmless here.
-                    byte* next = (byte*)(gradY + (long)index[i + GatherPrefetchRows] * f);
-                    for (int l = 0; l < lines; l++) Sse.Prefetch0(next + 64 * l);
+                    PrefetchRow(gradY + (long)index[i + GatherPrefetchRows] * f, f);
                 }
                 int node = index[i];
                 if ((uint)node >= (uint)v)
@@ -270,6 +270,15 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         for (; line <= last; line += 64) Sse.Prefetch1((void*)line);
     }
 
+    // The sorted sums' prefetch at position q: the source row SortedPrefetchRows positions ahead in order
+    // into L2, and the order entries OrderPrefetchAhead past that (the row's address is read from them).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead(T* src, int f, int* order, int q)
+    {
+        Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
+        PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
+    }
+
     private static void Sorted(T[] src, int so, int[] idx, int io, int e, int f, T[] ys, int yo, int v, Tensor? counts, string op)
     {
         var offsets = ArrayPool<int>.Shared.Rent(v + 1);
@@ -337,12 +346,12 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
 
     // SumRows + the mean's division for the nodes s..end with 64-byte-aligned source rows of whole
     // 4-vector blocks: one call per node range (the per-node work is ~10 rows), the rows SortedPrefetchRows
-    // positions ahead prefetched line by line (a fixed count: the rows start on a line), the mean divided
+    // positions ahead prefetched (PrefetchAhead), the mean divided
     // in registers (the same IEEE division as Divide), y stored with non-temporal stores when stream.
     // Every output element is the same sum in the same order as SumRows': bitwise equal.
     private static void SumNodesAligned(T* src, int f, int* off, int* order, int s, int end, int e, T* y, bool mean, bool stream)
     {
-        int lanes = Vector512<T>.Count, lines = Math.Min(f * sizeof(T), 512) / 64;
+        int lanes = Vector512<T>.Count;
         for (int n = s; n < end; n++)
         {
             int first = off[n], last = off[n + 1];
@@ -354,12 +363,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (int q = first; q < last; q++)
                 {
-                    if (col == 0 && q + SortedPrefetchRows < e)
-                    {
-                        Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
-                        byte* next = (byte*)(src + (long)order[q + SortedPrefetchRows] * f);
-                        for (int l = 0; l < lines; l++) Sse.Prefetch1(next + 64 * l);
-                    }
+                    if (col == 0 && q + SortedPrefetchRows < e) PrefetchAhead(src, f, order, q);
                     T* row = src + (long)order[q] * f + col;
                     a0 += Vector512.LoadAligned(row);
                     a1 += Vector512.LoadAligned(row + lanes);
@@ -417,11 +421,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int q = first; q < last; q++)
             {
-                if (col == 0 && q + SortedPrefetchRows < e)
-                {
-                    Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
-                    PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
-                }
+                if (col == 0 && q + SortedPrefetchRows < e) PrefetchAhead(src, f, order, q);
                 T* row = src + (long)order[q] * f + col;
                 a0 += Vector512.Load(row);
                 a1 += Vector512.Load(row + lanes);
@@ -463,11 +463,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default;
             for (int q = first; q < last; q++)
             {
-                if (col == 0 && q + SortedPrefetchRows < e)
-                {
-                    Sse.Prefetch0(order + q + SortedPrefetchRows + OrderPrefetchAhead);
-                    PrefetchRowL2(src + (long)order[q + SortedPrefetchRows] * f, f);
-                }
+                if (col == 0 && q + SortedPrefetchRows < e) PrefetchAhead(src, f, order, q);
                 T* line = src + (long)order[q] * f + col - m;
                 a0 += Vector512.LoadAligned(line);
                 a1 += Vector512.LoadAligned(line + lanes);
