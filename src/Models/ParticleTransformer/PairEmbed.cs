@@ -104,28 +104,13 @@ public sealed class PairEmbed : Module
     /// </summary>
     public Variable ForwardDistinct(Variable distinctFeatures, DistinctPairs pairs, int b, int n)
     {
-        int u = pairs.Count, p = PairCount(n);
+        int u = pairs.Count;
         if (distinctFeatures.Shape != new Shape(1, distinctFeatures.Shape[1], u))
             throw new ArgumentException($"PairEmbed: distinct pair features {distinctFeatures.Shape} must be (1, C, {u})");
         using var weights = Tensor.FromArray<double>(distinctFeatures.Backend, pairs.Multiplicity, new Shape(u, 1));
         using var typed = TensorOps.Cast(weights, distinctFeatures.DType);
         var elements = Elements(distinctFeatures, typed);
-        var denseToDistinct = pairs.DenseToDistinct;
-        var map = new int[(long)b * n * n];
-        Parallel.For(0, b, jet =>
-        {
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    int hi = Math.Max(i, j), lo = Math.Min(i, j);
-                    map[((long)jet * n + i) * n + j] = denseToDistinct[(long)jet * p + hi * (hi + 1) / 2 + lo];
-                }
-            }
-        });
-        using var index = Tensor.FromArray<int>(elements.Backend, map, new Shape(b * n * n));
-        var full = Fn.Reshape(Fn.IndexSelect(elements, 2, index), Heads, b, n, n);
-        return Fn.Contiguous(Fn.Permute(full, 1, 0, 2, 3));
+        return SymmetricBias(elements, pairs.DenseToDistinct, b, n);
     }
 
     /// <summary>Pair features (B, 4, N(N+1)/2) → symmetric attention bias (B, H, N, N).</summary>
@@ -169,6 +154,18 @@ public sealed class PairEmbed : Module
         var position = new int[(long)b * p];
         Array.Fill(position, r);
         for (int k = 0; k < r; k++) position[denseIndex[k]] = k;
+        return SymmetricBias(padded, position, b, n);
+    }
+
+    /// <summary>
+    /// Attention bias (B, H, N, N) from per-pair columns (1, H, ·): entry (b, h, i, j) is column
+    /// pairColumn[b·P + hi(hi + 1)/2 + lo] of <paramref name="columns"/> (P = N(N+1)/2, hi = max(i, j),
+    /// lo = min(i, j)), so (i, j) and (j, i) read the same column. One index_select (its backward
+    /// accumulates every (i, j) into the pair's column), then (H, B, N, N) → (B, H, N, N).
+    /// </summary>
+    private Variable SymmetricBias(Variable columns, int[] pairColumn, int b, int n)
+    {
+        int p = PairCount(n);
         var map = new int[(long)b * n * n];
         Parallel.For(0, b, jet =>
         {
@@ -177,12 +174,12 @@ public sealed class PairEmbed : Module
                 for (int j = 0; j < n; j++)
                 {
                     int hi = Math.Max(i, j), lo = Math.Min(i, j);
-                    map[((long)jet * n + i) * n + j] = position[(long)jet * p + hi * (hi + 1) / 2 + lo];
+                    map[((long)jet * n + i) * n + j] = pairColumn[(long)jet * p + hi * (hi + 1) / 2 + lo];
                 }
             }
         });
-        using var index = Tensor.FromArray<int>(padded.Backend, map, new Shape(b * n * n));
-        var full = Fn.Reshape(Fn.IndexSelect(padded, 2, index), Heads, b, n, n);
+        using var index = Tensor.FromArray<int>(columns.Backend, map, new Shape(b * n * n));
+        var full = Fn.Reshape(Fn.IndexSelect(columns, 2, index), Heads, b, n, n);
         return Fn.Contiguous(Fn.Permute(full, 1, 0, 2, 3));
     }
 
