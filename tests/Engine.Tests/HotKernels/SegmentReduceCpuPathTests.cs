@@ -7,7 +7,7 @@ namespace Hep.Engine.Tests.HotKernels;
 /// The CPU segment kernels' 64-byte-aligned block paths, which the backend-generic tests reach only when
 /// the pool happens to align their buffers: here every source, output and gradient is a view placed on a
 /// 64-byte boundary of a larger buffer, so the paths are taken on every run. Planned sums over aligned
-/// 4-vector rows (y stored normally, or streamed out once the source reaches the L3 size), with the
+/// 4-vector rows (y stored normally, or streamed out as when the source reaches the last-level cache size), with the
 /// mean divided in registers, against a host loop adding the rows in edge order in float32 (bitwise);
 /// the gather's aligned block copy (non-temporal stores, the index checked row by row) against the
 /// gradient rows (bitwise), and an index outside [0, V) anywhere in the range rejected naming the op.
@@ -35,13 +35,18 @@ public unsafe class SegmentReduceCpuPathTests
         ? Address(CpuTensor.Array<float>(t, "test")) + (nuint)(t.Offset * 4)
         : Address(CpuTensor.Array<double>(t, "test")) + (nuint)(t.Offset * 8);
 
-    // E = 3001 (y stored normally) and E = 131,101 (source 33.6 MB ≥ the 32 MB sweep size: y streamed),
-    // F = 64, the last 100 of V nodes never targeted; sum and mean.
-    [TestCase(3001, 400, false)]
-    [TestCase(3001, 400, true)]
-    [TestCase(131_101, 20_000, false)]
-    [TestCase(131_101, 20_000, true)]
-    public void AlignedPlannedSumsAreExact(int e, int v, bool mean)
+    // E = 3001 and 33,001 (several node ranges per core), F = 64, the last 100 of V nodes never
+    // targeted; sum and mean; y stored normally or streamed out (the sweep threshold passed in as 0 or
+    // never, so both store paths run whatever the machine's last-level cache size).
+    [TestCase(3001, 400, false, false)]
+    [TestCase(3001, 400, true, false)]
+    [TestCase(3001, 400, false, true)]
+    [TestCase(3001, 400, true, true)]
+    [TestCase(33_001, 5000, false, false)]
+    [TestCase(33_001, 5000, true, false)]
+    [TestCase(33_001, 5000, false, true)]
+    [TestCase(33_001, 5000, true, true)]
+    public void AlignedPlannedSumsAreExact(int e, int v, bool mean, bool stream)
     {
         const int f = 64;
         var idx = Rand.Ints(61, e, 0, v - 100);
@@ -61,8 +66,7 @@ public unsafe class SegmentReduceCpuPathTests
         {
             TensorOps.CopyInto(upload, source);
             Assert.That((Address(source) & 63, Address(y) & 63), Is.EqualTo(((nuint)0, (nuint)0)), "aligned views");
-            Assert.That((long)e * f * 4 >= SegmentReduce<float>.SweepBytes, Is.EqualTo(e > 100_000), "which store path the case takes");
-            Cpu.Graph.PlannedSegmentReduce(source, plan.Offsets, plan.Order, y, counts);
+            SegmentReduce<float>.ReducePlanned(source, plan.Offsets, plan.Order, y, counts, mean ? "SegmentMean" : "ScatterAdd", stream ? 0 : long.MaxValue);
             var sum = new float[v * f];
             var size = new int[v];
             for (int i = 0; i < e; i++)

@@ -22,7 +22,8 @@ namespace Hep.Kernels.Cpu.Graph;
 /// columns at a time) in that fixed order, with the source rows of the edges 64 positions ahead
 /// prefetched into L2 (they lie at random places in the source). Source rows of whole 4-vector blocks on
 /// 64-byte boundaries take one call per node range with the mean divided in registers, and y is then
-/// streamed out with non-temporal stores once the source is at least L3-sized (the sweep evicts y before
+/// streamed out with non-temporal stores once the source is at least the size of the last-level cache
+/// (<see cref="LastLevelCache"/>, read from the machine; the sweep evicts y before
 /// the call returns, so writing it through the cache only adds a read for ownership). Bitwise
 /// reproducible, independent of the core count.
 /// Unordered (deterministic = false): no sort; the edges are cut into one contiguous chunk per core, so
@@ -58,8 +59,10 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     // planned forward median 2.16 → 1.56 ms, fwd + bwd 4.43 → 3.85 ms.
     private const int OrderPrefetchAhead = 256;
 
-    // Source size from which the sorted sums stream y out: the size of this machine's L3.
-    internal const long SweepBytes = 32L << 20;
+    // Source size from which the sorted sums stream y out: the size of the last-level cache (read from the
+    // machine, LastLevelCache; 32 MB where it cannot be read). A source at least that large evicts y's lines
+    // before the call returns.
+    internal static readonly long SweepBytes = LastLevelCache.Bytes;
 
     // Work items per core for the sorted sums and the gather, taken dynamically: on a shared machine a
     // core that is busy elsewhere then delays the call by one small item instead of half the work.
@@ -245,7 +248,11 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     }
 
     /// <summary>Deterministic reduction over a prebuilt plan (offsets (V + 1), order (E)); counts given → mean.</summary>
-    public static void ReducePlanned(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts, string op)
+    public static void ReducePlanned(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts, string op) =>
+        ReducePlanned(source, offsets, order, y, counts, op, SweepBytes);
+
+    /// <summary><see cref="ReducePlanned(Tensor, Tensor, Tensor, Tensor, Tensor?, string)"/> with y streamed from a source of <paramref name="sweepBytes"/> (tests take both store paths on any machine).</summary>
+    internal static void ReducePlanned(Tensor source, Tensor offsets, Tensor order, Tensor y, Tensor? counts, string op, long sweepBytes)
     {
         var src = CpuTensor.Array<T>(source, op);
         var ys = CpuTensor.Array<T>(y, op);
@@ -255,7 +262,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         fixed (T* ps = src, py = ys)
         fixed (int* po = off, pq = ord)
         {
-            SumSegments(ps + source.Offset, e, f, po + offsets.Offset, pq + order.Offset, py + y.Offset, v, counts is not null);
+            SumSegments(ps + source.Offset, e, f, po + offsets.Offset, pq + order.Offset, py + y.Offset, v, counts is not null, sweepBytes);
         }
         if (counts is not null) WriteCounts(off, offsets.Offset, counts, v, op);
     }
@@ -289,7 +296,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             fixed (int* pi = idx, po = offsets, pq = order)
             {
                 SegmentPlanBuilder.Build(pi + io, e, v, po, pq);
-                SumSegments(ps + so, e, f, po, pq, py + yo, v, counts is not null);
+                SumSegments(ps + so, e, f, po, pq, py + yo, v, counts is not null, SweepBytes);
             }
             if (counts is not null) WriteCounts(offsets, 0, counts, v, op);
         }
@@ -309,7 +316,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
     // y[n] = Σ_{q ∈ [offsets[n], offsets[n + 1])} src[order[q]] (/ size when mean) for every node n. The
     // nodes are cut into ranges balancing edges + nodes (a skewed index would otherwise leave one core
     // with most of the rows), ChunksPerCore per core taken dynamically.
-    private static void SumSegments(T* src, int e, int f, int* offsets, int* order, T* y, int v, bool mean)
+    private static void SumSegments(T* src, int e, int f, int* offsets, int* order, T* y, int v, bool mean, long sweepBytes)
     {
         if (v == 0) return;
         long total = (long)e + v;
@@ -322,8 +329,8 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         int m = (int)(((nuint)src & 63) / (nuint)sizeof(T));
         bool aligned = vectors && m == 0 && f % (4 * lanes) == 0;
         // y is streamed out (no read for ownership) when its rows are 64-byte aligned and the source is
-        // at least the size of L3: the source sweep evicts y's lines before the call returns anyway.
-        bool stream = aligned && ((nuint)y & 63) == 0 && (long)e * f * sizeof(T) >= SweepBytes;
+        // at least sweepBytes (the last-level cache): the source sweep evicts y's lines before the call returns anyway.
+        bool stream = aligned && ((nuint)y & 63) == 0 && (long)e * f * sizeof(T) >= sweepBytes;
         Parallel.For(0, chunks, c =>
         {
             int* off = (int*)po;
