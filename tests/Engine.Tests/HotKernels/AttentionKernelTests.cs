@@ -162,6 +162,47 @@ public class AttentionKernelTests(IBackend backend)
         }
     });
 
+    [TestCase(DType.Float32)]
+    [TestCase(DType.Float64)]
+    public void RowsWhoseBiasMasksEveryKeyGetZerosBesideNormalRows(DType dtype) => NotImplementedGuard.Run(backend, () =>
+    {
+        // Query rows 2 and 9 of each head (inside the first and the partial second 8-row tile) have −∞ bias on
+        // every key: O = 0, lse = −∞ there, while the tile's other rows stay exact (the forward exponentiates a
+        // tile's 8 rows together, shifting such a row by 0).
+        const int b = 2, h = 2, nq = 13, nk = 37, d = 16;
+        int[] blocked = [2, 9];
+        var q = Rand.Doubles(71, b * h * nq * d, -2, 2);
+        var k = Rand.Doubles(72, b * h * nk * d, -2, 2);
+        var v = Rand.Doubles(73, b * h * nk * d);
+        var bias = Rand.Doubles(74, b * h * nq * nk, -3, 3);
+        var mask = new double[b * nk];
+        for (int j = 0; j < nk; j++) mask[j] = j < 30 ? 1 : 0;
+        for (int j = 0; j < nk; j++) mask[nk + j] = j != 4 ? 1 : 0;
+        for (int bh = 0; bh < b * h; bh++)
+            foreach (int i in blocked)
+                for (int j = 0; j < nk; j++) bias[(bh * nq + i) * nk + j] = double.NegativeInfinity;
+        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
+        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
+        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
+        using var bt = Make(bias, new Shape(b, h, nq, nk), dtype);
+        using var mt = Make(mask, new Shape(b, nk), dtype);
+        using var output = TensorOps.Attention(qt, kt, vt, bt, mt, out var lse);
+        using (lse)
+        {
+            var expected = HostAttention(q, k, v, bias, mask, b, h, nq, nk, d);
+            var expectedLse = HostLogSumExp(q, k, bias, mask, b, h, nq, nk, d);
+            for (int bh = 0; bh < b * h; bh++)
+                foreach (int i in blocked)
+                {
+                    Array.Clear(expected, (bh * nq + i) * d, d);
+                    expectedLse[bh * nq + i] = double.NegativeInfinity;
+                }
+            double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
+            TensorAssert.Close(output, expected, tol, 1e-4, "attention output");
+            TensorAssert.Close(lse, expectedLse, tol, 1e-5, "log-sum-exp");
+        }
+    });
+
     private static double[] HostLogSumExp(double[] q, double[] k, double[] bias, double[] mask, int b, int h, int nq, int nk, int d)
     {
         var lse = new double[b * h * nq];

@@ -478,31 +478,6 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
         return Vector512.Sum(sum);
     }
 
-    // row[0..length) = exp(row − shift) in place, two vectors per step (independent exp chains); returns the
-    // sum. length is a multiple of L; as ExpShifted (the forward's tile rows, read through a pointer).
-    private static T ExpShifted(T* row, int length, T shift)
-    {
-        int lanes = Lanes, j = 0;
-        var s = Vector512.Create(shift);
-        Vector512<T> sum0 = Vector512<T>.Zero, sum1 = Vector512<T>.Zero;
-        for (; j + 2 * lanes <= length; j += 2 * lanes)
-        {
-            var e0 = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j) - s);
-            var e1 = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j + lanes) - s);
-            e0.Store(row + j);
-            e1.Store(row + j + lanes);
-            sum0 += e0;
-            sum1 += e1;
-        }
-        if (j < length)
-        {
-            var e = TileKernels<T>.ExpNonPositive(Vector512.Load(row + j) - s);
-            e.Store(row + j);
-            sum0 += e;
-        }
-        return Vector512.Sum(sum0 + sum1);
-    }
-
     // ds = p ⊙ (ds − delta) in place.
     private static void SoftmaxGrad(ReadOnlySpan<T> p, Span<T> ds, T delta)
     {
