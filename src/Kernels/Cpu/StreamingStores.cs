@@ -21,10 +21,15 @@ internal interface IVectorZip<T> where T : unmanaged
 /// the stores bypass the cache, so writing the output does not first read it (no read-for-ownership),
 /// which is what lets a copy reach full bandwidth. Used only when the whole output is at least
 /// <see cref="ThresholdBytes"/> (smaller outputs are usually consumed next and should stay cached) and
-/// with AVX-512. Every writer stores the 64-byte-aligned middle of the destination with aligned
-/// non-temporal stores, four vectors per iteration, and the unaligned head and ragged tail through a
-/// partial vector computed by the same vector operation, so results are bit-identical to a plain vector
-/// loop. Destinations may alias a source at identical positions (each vector is loaded before it is stored).
+/// with AVX-512. Copy, Fill and Blocks store the 64-byte-aligned middle of the destination with aligned
+/// non-temporal stores, four vectors per iteration, and the unaligned head and ragged tail with ordinary
+/// stores. Map and Zip compute their vectors from the first element on (so loads are aligned whenever the
+/// sources are, whatever the destination's alignment) and hand them to <see cref="StreamingLineWriter{T}"/>,
+/// which joins neighbouring vectors into the aligned line between them, so every whole line goes out with
+/// one aligned non-temporal store and the partial lines at both ends with masked stores; a partial last
+/// vector is computed by the same vector operation, so results are bit-identical to a plain vector loop
+/// (the operations are lane-wise). Destinations may alias a source at identical positions (each vector is
+/// loaded before any line holding it is stored).
 /// Single-threaded over the span it is given; callers split across cores (<see cref="StridedRows"/>).
 /// </summary>
 internal static unsafe class StreamingStores
@@ -115,56 +120,80 @@ internal static unsafe class StreamingStores
         Sse.StoreFence();
     }
 
-    /// <summary>y = op(x) elementwise with non-temporal stores; y may alias x.</summary>
+    /// <summary>y = op(x) elementwise with non-temporal stores (<see cref="StreamingLineWriter{T}"/>); y may alias x.</summary>
     public static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorMap<T>
     {
         fixed (T* px = x, py = y)
         {
-            int n = y.Length, lanes = Vector512<T>.Count, i = HeadLength(py, n);
-            if (i > 0) StorePartial(op.Apply(LoadPartial(px, i)), py, i);
+            int n = y.Length, lanes = Vector512<T>.Count;
+            if (n < lanes)
+            {
+                if (n > 0) StorePartial(op.Apply(LoadPartial(px, n)), py, n);
+                return;
+            }
+            var w = StreamingLineWriter<T>.For(py);
+            var prev = op.Apply(Vector512.Load(px));
+            w.First(py, prev);
+            int i = lanes;
             for (; i <= n - 4 * lanes; i += 4 * lanes)
             {
                 var v0 = op.Apply(Vector512.Load(px + i));
                 var v1 = op.Apply(Vector512.Load(px + i + lanes));
                 var v2 = op.Apply(Vector512.Load(px + i + 2 * lanes));
                 var v3 = op.Apply(Vector512.Load(px + i + 3 * lanes));
-                v0.StoreAlignedNonTemporal(py + i);
-                v1.StoreAlignedNonTemporal(py + i + lanes);
-                v2.StoreAlignedNonTemporal(py + i + 2 * lanes);
-                v3.StoreAlignedNonTemporal(py + i + 3 * lanes);
+                w.Put(py + i, prev, v0);
+                w.Put(py + i + lanes, v0, v1);
+                w.Put(py + i + 2 * lanes, v1, v2);
+                w.Put(py + i + 3 * lanes, v2, v3);
+                prev = v3;
             }
-            for (; i < n; i += lanes)
+            for (; i <= n - lanes; i += lanes)
             {
-                int m = Math.Min(lanes, n - i);
-                StorePartial(op.Apply(LoadPartial(px + i, m)), py + i, m);
+                var v = op.Apply(Vector512.Load(px + i));
+                w.Put(py + i, prev, v);
+                prev = v;
             }
+            if (i < n) w.Finish(py + i, prev, op.Apply(LoadPartial(px + i, n - i)), n - i);
+            else w.Finish(py + i, prev);
         }
         Sse.StoreFence();
     }
 
-    /// <summary>y = op(a, b) elementwise with non-temporal stores; y may alias a or b.</summary>
+    /// <summary>y = op(a, b) elementwise with non-temporal stores (<see cref="StreamingLineWriter{T}"/>); y may alias a or b.</summary>
     public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorZip<T>
     {
         fixed (T* pa = a, pb = b, py = y)
         {
-            int n = y.Length, lanes = Vector512<T>.Count, i = HeadLength(py, n);
-            if (i > 0) StorePartial(op.Apply(LoadPartial(pa, i), LoadPartial(pb, i)), py, i);
+            int n = y.Length, lanes = Vector512<T>.Count;
+            if (n < lanes)
+            {
+                if (n > 0) StorePartial(op.Apply(LoadPartial(pa, n), LoadPartial(pb, n)), py, n);
+                return;
+            }
+            var w = StreamingLineWriter<T>.For(py);
+            var prev = op.Apply(Vector512.Load(pa), Vector512.Load(pb));
+            w.First(py, prev);
+            int i = lanes;
             for (; i <= n - 4 * lanes; i += 4 * lanes)
             {
                 var v0 = op.Apply(Vector512.Load(pa + i), Vector512.Load(pb + i));
                 var v1 = op.Apply(Vector512.Load(pa + i + lanes), Vector512.Load(pb + i + lanes));
                 var v2 = op.Apply(Vector512.Load(pa + i + 2 * lanes), Vector512.Load(pb + i + 2 * lanes));
                 var v3 = op.Apply(Vector512.Load(pa + i + 3 * lanes), Vector512.Load(pb + i + 3 * lanes));
-                v0.StoreAlignedNonTemporal(py + i);
-                v1.StoreAlignedNonTemporal(py + i + lanes);
-                v2.StoreAlignedNonTemporal(py + i + 2 * lanes);
-                v3.StoreAlignedNonTemporal(py + i + 3 * lanes);
+                w.Put(py + i, prev, v0);
+                w.Put(py + i + lanes, v0, v1);
+                w.Put(py + i + 2 * lanes, v1, v2);
+                w.Put(py + i + 3 * lanes, v2, v3);
+                prev = v3;
             }
-            for (; i < n; i += lanes)
+            for (; i <= n - lanes; i += lanes)
             {
-                int m = Math.Min(lanes, n - i);
-                StorePartial(op.Apply(LoadPartial(pa + i, m), LoadPartial(pb + i, m)), py + i, m);
+                var v = op.Apply(Vector512.Load(pa + i), Vector512.Load(pb + i));
+                w.Put(py + i, prev, v);
+                prev = v;
             }
+            if (i < n) w.Finish(py + i, prev, op.Apply(LoadPartial(pa + i, n - i), LoadPartial(pb + i, n - i)), n - i);
+            else w.Finish(py + i, prev);
         }
         Sse.StoreFence();
     }
