@@ -101,16 +101,7 @@ internal static class KnnKernels
                     if (j >= n || j == i || candidateReal[jj] == 0) continue;
                     T key = distance[jj];
                     if (!(key < T.PositiveInfinity)) continue;   // NaN or +∞: after the padded points
-                    if (count == k && !(key < listKey[k - 1])) continue;
-                    int at = count < k ? count++ : k - 1;
-                    while (at > 0 && listKey[at - 1] > key)
-                    {
-                        listKey[at] = listKey[at - 1];
-                        listIdx[at] = listIdx[at - 1];
-                        at--;
-                    }
-                    listKey[at] = key;
-                    listIdx[at] = j;
+                    count = Insert(listKey, listIdx, count, k, key, j);
                 }
             }
             Group.Barrier();
@@ -163,18 +154,28 @@ internal static class KnnKernels
             }
             double key = sq - 2 * PaddedCoordinate * sum;
             if (double.IsNaN(key)) key = double.PositiveInfinity;   // NaN ranks as +∞, ties by index
-            if (have == want && !(key < listKey[want - 1])) continue;
-            int at = have < want ? have++ : want - 1;
-            while (at > 0 && listKey[at - 1] > key)
-            {
-                listKey[at] = listKey[at - 1];
-                listIdx[at] = listIdx[at - 1];
-                at--;
-            }
-            listKey[at] = key;
-            listIdx[at] = j;
+            have = Insert(listKey, listIdx, have, want, key, j);
         }
         for (int r = 0; r < have; r++) indices[outBase + count + r] = listIdx[r];
+    }
+
+    // Inserts (key, j) into the list's first count entries, ascending by key (capacity at most): after every
+    // entry with a key ≤ key, so equal keys keep their arrival (index) order; a full list drops its last
+    // entry, or the new one when its key is not smaller. Returns the new count.
+    private static int Insert<TK>(ArrayView<TK> keys, ArrayView<int> ids, int count, int capacity, TK key, int j)
+        where TK : unmanaged, IFloatingPointIeee754<TK>
+    {
+        if (count == capacity && !(key < keys[capacity - 1])) return count;
+        int at = count < capacity ? count++ : capacity - 1;
+        while (at > 0 && keys[at - 1] > key)
+        {
+            keys[at] = keys[at - 1];
+            ids[at] = ids[at - 1];
+            at--;
+        }
+        keys[at] = key;
+        ids[at] = j;
+        return count;
     }
 
     private static bool IsReal<T>(ArrayView<T> mask, KnnArgs p, int b, int j) where T : unmanaged, IFloatingPointIeee754<T> =>
