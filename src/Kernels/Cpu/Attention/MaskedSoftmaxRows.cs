@@ -40,19 +40,15 @@ internal static class MaskedSoftmaxRows<T> where T : unmanaged, IFloatingPointIe
             var yf = (float[])(object)ys;
             var mf = (float[]?)(object?)ms;
             bool stream = StreamingStores.Pays<float>(x.Numel);
-            Split(rows, n, (s, e) =>
+            CpuParallel.ForRows(rows, (long)n * sizeof(float), 8L * n, (s, e) =>
             {
                 fixed (float* px = xf, py = yf, pm = mf)
                     MaskedSoftmaxAvx512.Rows(px + xo, py + yo, pm, walk, maskStep, n, s, e, stream);
             });
             return;
         }
-        Split(rows, n, (s, e) => Rows(xs, xo, ys, yo, ms, walk, maskStep, n, s, e));
+        CpuParallel.ForRows(rows, (long)n * sizeof(T), 8L * n, (s, e) => Rows(xs, xo, ys, yo, ms, walk, maskStep, n, s, e));
     }
-
-    // Rows split across cores: ≈ 512 KB chunks of rows claimed in turn for large calls (CpuParallel.ForRows).
-    private static unsafe void Split(int rows, int n, Action<int, int> body) =>
-        CpuParallel.ForRows(rows, (long)n * sizeof(T), 8L * n, body);
 
     public static void Backward(Tensor y, Tensor gradY, Tensor gradX) => SoftmaxRows<T>.Backward(y, gradY, gradX, log: false);
 
