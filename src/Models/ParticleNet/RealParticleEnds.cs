@@ -20,12 +20,7 @@ public sealed class RealParticleEnds(Tensor mask)
         int b = mask.Shape[0], n = mask.Shape[2];
         var m = mask.ToDoubleArray();
         var ends = new int[b];
-        for (int j = 0; j < b; j++)
-        {
-            int last = n;
-            while (last > 0 && m[j * n + last - 1] == 0) last--;
-            ends[j] = last;
-        }
+        for (int j = 0; j < b; j++) ends[j] = MaskSpans.LastNonZeroEnd<double>(m.AsSpan(j * n, n));
         return ends;
     }
 }

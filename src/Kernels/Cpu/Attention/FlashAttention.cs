@@ -123,22 +123,8 @@ internal static unsafe partial class FlashAttention<T> where T : unmanaged, IFlo
             KeyStride = Math.Max(2 * Lanes, (Nk + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes));
             // Per jet: one past its last valid key (keys after it are padding and are skipped).
             LastValid = new int[B];
-            for (int b = 0; b < B; b++) LastValid[b] = Mask is null ? Nk : LastNonZero(Mask, MaskOffset + b * Nk, Nk);
+            for (int b = 0; b < B; b++) LastValid[b] = Mask is null ? Nk : MaskSpans.LastNonZeroEnd<T>(Mask.AsSpan(MaskOffset + b * Nk, Nk));
             DPad = (D + Lanes - 1) / Lanes * Lanes;
-        }
-
-        // One past the last entry of mask[start … start + n) that is not 0 (0 if none): whole vectors from the end.
-        private static int LastNonZero(T[] mask, int start, int n)
-        {
-            int last = n, lanes = Vector512<T>.Count;
-            for (; last >= lanes; last -= lanes)
-            {
-                var nonZero = ~Vector512.Equals(Vector512.Create(new ReadOnlySpan<T>(mask, start + last - lanes, lanes)), Vector512<T>.Zero);
-                ulong bits = nonZero.ExtractMostSignificantBits();
-                if (bits != 0) return last - lanes + 64 - BitOperations.LeadingZeroCount(bits);
-            }
-            while (last > 0 && mask[start + last - 1] == T.Zero) last--;
-            return last;
         }
 
         public int B { get; }
