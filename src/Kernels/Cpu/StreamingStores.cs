@@ -120,82 +120,82 @@ internal static unsafe class StreamingStores
         Sse.StoreFence();
     }
 
-    /// <summary>y = op(x) elementwise with non-temporal stores (<see cref="StreamingLineWriter{T}"/>); y may alias x.</summary>
+    /// <summary>y = op(x) elementwise with non-temporal stores (<see cref="Stream{T, TSource}"/>); y may alias x.</summary>
     public static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorMap<T>
     {
-        fixed (T* px = x, py = y)
+        fixed (T* px = x, py = y) Stream(py, y.Length, new MapSource<T, TOp>(px, op));
+    }
+
+    /// <summary>y = op(a, b) elementwise with non-temporal stores (<see cref="Stream{T, TSource}"/>); y may alias a or b.</summary>
+    public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorZip<T>
+    {
+        fixed (T* pa = a, pb = b, py = y) Stream(py, y.Length, new ZipSource<T, TOp>(pa, pb, op));
+    }
+
+    /// <summary>
+    /// y[0, n) = the source's vectors in order, through a <see cref="StreamingLineWriter{T}"/> (four whole
+    /// vectors per iteration, then single ones, then a partial last one), then a store fence. Each vector is
+    /// computed before any line holding it is stored, so the source may read y at identical positions.
+    /// </summary>
+    private static void Stream<T, TSource>(T* py, int n, TSource source) where T : unmanaged where TSource : struct, IVectorSource<T>
+    {
+        int lanes = Vector512<T>.Count;
+        if (n < lanes)
         {
-            int n = y.Length, lanes = Vector512<T>.Count;
-            if (n < lanes)
-            {
-                if (n > 0) StorePartial(op.Apply(LoadPartial(px, n)), py, n);
-                return;
-            }
-            var w = StreamingLineWriter<T>.For(py);
-            var prev = op.Apply(Vector512.Load(px));
-            w.First(py, prev);
-            int i = lanes;
-            for (; i <= n - 4 * lanes; i += 4 * lanes)
-            {
-                var v0 = op.Apply(Vector512.Load(px + i));
-                var v1 = op.Apply(Vector512.Load(px + i + lanes));
-                var v2 = op.Apply(Vector512.Load(px + i + 2 * lanes));
-                var v3 = op.Apply(Vector512.Load(px + i + 3 * lanes));
-                w.Put(py + i, prev, v0);
-                w.Put(py + i + lanes, v0, v1);
-                w.Put(py + i + 2 * lanes, v1, v2);
-                w.Put(py + i + 3 * lanes, v2, v3);
-                prev = v3;
-            }
-            for (; i <= n - lanes; i += lanes)
-            {
-                var v = op.Apply(Vector512.Load(px + i));
-                w.Put(py + i, prev, v);
-                prev = v;
-            }
-            if (i < n) w.Finish(py + i, prev, op.Apply(LoadPartial(px + i, n - i)), n - i);
-            else w.Finish(py + i, prev);
+            if (n > 0) StorePartial(source.Partial(0, n), py, n);
+            return;
         }
+        var w = StreamingLineWriter<T>.For(py);
+        var prev = source.At(0);
+        w.First(py, prev);
+        nint i = lanes; // native-sized, so source offsets fold into address displacements
+        for (; i <= n - 4 * lanes; i += 4 * lanes)
+        {
+            var v0 = source.At(i);
+            var v1 = source.At(i + lanes);
+            var v2 = source.At(i + 2 * lanes);
+            var v3 = source.At(i + 3 * lanes);
+            w.Put(py + i, prev, v0);
+            w.Put(py + i + lanes, v0, v1);
+            w.Put(py + i + 2 * lanes, v1, v2);
+            w.Put(py + i + 3 * lanes, v2, v3);
+            prev = v3;
+        }
+        for (; i <= n - lanes; i += lanes)
+        {
+            var v = source.At(i);
+            w.Put(py + i, prev, v);
+            prev = v;
+        }
+        if (i < n) w.Finish(py + i, prev, source.Partial(i, (int)(n - i)), (int)(n - i));
+        else w.Finish(py + i, prev);
         Sse.StoreFence();
     }
 
-    /// <summary>y = op(a, b) elementwise with non-temporal stores (<see cref="StreamingLineWriter{T}"/>); y may alias a or b.</summary>
-    public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op) where T : unmanaged where TOp : struct, IVectorZip<T>
+    // The output vector at element i of a streaming map (At), or its first count lanes with the rest zero-filled inputs (Partial).
+    private interface IVectorSource<T> where T : unmanaged
     {
-        fixed (T* pa = a, pb = b, py = y)
-        {
-            int n = y.Length, lanes = Vector512<T>.Count;
-            if (n < lanes)
-            {
-                if (n > 0) StorePartial(op.Apply(LoadPartial(pa, n), LoadPartial(pb, n)), py, n);
-                return;
-            }
-            var w = StreamingLineWriter<T>.For(py);
-            var prev = op.Apply(Vector512.Load(pa), Vector512.Load(pb));
-            w.First(py, prev);
-            int i = lanes;
-            for (; i <= n - 4 * lanes; i += 4 * lanes)
-            {
-                var v0 = op.Apply(Vector512.Load(pa + i), Vector512.Load(pb + i));
-                var v1 = op.Apply(Vector512.Load(pa + i + lanes), Vector512.Load(pb + i + lanes));
-                var v2 = op.Apply(Vector512.Load(pa + i + 2 * lanes), Vector512.Load(pb + i + 2 * lanes));
-                var v3 = op.Apply(Vector512.Load(pa + i + 3 * lanes), Vector512.Load(pb + i + 3 * lanes));
-                w.Put(py + i, prev, v0);
-                w.Put(py + i + lanes, v0, v1);
-                w.Put(py + i + 2 * lanes, v1, v2);
-                w.Put(py + i + 3 * lanes, v2, v3);
-                prev = v3;
-            }
-            for (; i <= n - lanes; i += lanes)
-            {
-                var v = op.Apply(Vector512.Load(pa + i), Vector512.Load(pb + i));
-                w.Put(py + i, prev, v);
-                prev = v;
-            }
-            if (i < n) w.Finish(py + i, prev, op.Apply(LoadPartial(pa + i, n - i), LoadPartial(pb + i, n - i)), n - i);
-            else w.Finish(py + i, prev);
-        }
-        Sse.StoreFence();
+        Vector512<T> At(nint i);
+
+        Vector512<T> Partial(nint i, int count);
+    }
+
+    private readonly struct MapSource<T, TOp>(T* x, TOp op) : IVectorSource<T> where T : unmanaged where TOp : struct, IVectorMap<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> At(nint i) => op.Apply(Vector512.Load(x + i));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Partial(nint i, int count) => op.Apply(LoadPartial(x + i, count));
+    }
+
+    private readonly struct ZipSource<T, TOp>(T* a, T* b, TOp op) : IVectorSource<T> where T : unmanaged where TOp : struct, IVectorZip<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> At(nint i) => op.Apply(Vector512.Load(a + i), Vector512.Load(b + i));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<T> Partial(nint i, int count) => op.Apply(LoadPartial(a + i, count), LoadPartial(b + i, count));
     }
 
     // Elements before p reaches a 64-byte boundary (at most n); p is T-aligned in every CPU buffer.
