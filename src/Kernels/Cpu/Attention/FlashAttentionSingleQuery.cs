@@ -107,9 +107,11 @@ internal static unsafe partial class FlashAttention<T>
     /// <summary>
     /// Class attention, one query per (b, h) over Nk keys, float32 with D = 16 = one Vector512 per key
     /// row. Scores of 16 keys at a time: the 16 products q ⊙ k_j are reduced to one vector of 16 dot
-    /// products by a transpose-and-add tree (<see cref="Dot16"/>), so k is read in place, never packed.
-    /// Forward: s = scale·q·k + bias + mask over the keys up to the jet's last valid one, exact
-    /// max, P = e^{s − m}, l = Σ P, out = Σ_j (P ⊙ Z)_j v_j / l, lse = m + log l.
+    /// products by a transpose-and-add tree, so k is read in place, never packed (forward:
+    /// <see cref="Dot16Adjacent"/>, whose first round comes straight from overlapping loads; backward: <see cref="Dot16"/>).
+    /// Forward: s = scale·q·k + bias + mask over the keys up to the jet's last valid one (whole 16-key blocks),
+    /// exact max, P = e^{s − m}, l = Σ P, out = Σ_j (P ⊙ Z)_j v_j / l over the keys up to the last valid
+    /// one exactly (the v rows after it are not read), lse = m + log l.
     /// Backward (P recomputed from lse, Δ = dO·O): dp_j = dO·v_j, dS = P ⊙ (Z ⊙ dp − Δ),
     /// dV_j = (P ⊙ Z)_j dO, dK_j = dS_j · scale·q, dQ = scale·Σ_j dS_j k_j, dBias = dS; keys after the
     /// last valid one get zero gradients (written in the same pass as the valid keys' rows). Large dK / dV are
@@ -163,6 +165,50 @@ internal static unsafe partial class FlashAttention<T>
             Round8(Vector512.Load(r + 80), Vector512.Load(r + 208), fLo, fHi),
             Round8(Vector512.Load(r + 96), Vector512.Load(r + 224), fLo, fHi),
             Round8(Vector512.Load(r + 112), Vector512.Load(r + 240), fLo, fHi));
+
+        private static readonly Vector512<float> UpperHalf = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(8)).AsSingle();
+
+        // Lane j of Dot16Adjacent's tree before its last permutation holds row 4 (j % 4) + j / 4.
+        private static readonly Vector512<int> Transpose4 = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+
+        /// <summary>
+        /// Lane j = r_j · f for the 16 rows r_0 … r_15 at r, given fL = (f.lo, 0), fH = (0, f.hi) and fS = (f.hi, f.lo)
+        /// (halves of 8 lanes). The first round needs no shuffle: rows a = 2p and b = 2p + 1 are adjacent, so the
+        /// load at a's middle is (a.hi, b.lo), and a ⊙ fL + b ⊙ fH + (a.hi, b.lo) ⊙ fS holds a's 8 half sums in
+        /// lanes 0–7 and b's in lanes 8–15 (3 FMAs from memory for 2 rows, where <see cref="Dot16"/> spends 2
+        /// two-source permutes and 2 FMAs). The remaining rounds pair 128-bit chunks (VSHUFF32X4) and then lanes
+        /// within chunks (VSHUFPS), cheaper than VPERMT2PS; one VPERMPS puts row j in lane j. 46 vector operations
+        /// against Dot16's 53, 15 of them shuffles against 30.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Dot16Adjacent(float* r, Vector512<float> fL, Vector512<float> fH, Vector512<float> fS)
+        {
+            var z0 = Chunks(PairAdjacent(r, fL, fH, fS), PairAdjacent(r + 32, fL, fH, fS));
+            var z1 = Chunks(PairAdjacent(r + 64, fL, fH, fS), PairAdjacent(r + 96, fL, fH, fS));
+            var z2 = Chunks(PairAdjacent(r + 128, fL, fH, fS), PairAdjacent(r + 160, fL, fH, fS));
+            var z3 = Chunks(PairAdjacent(r + 192, fL, fH, fS), PairAdjacent(r + 224, fL, fH, fS));
+            return Avx512F.PermuteVar16x32(Lanes(Halves(z0, z1), Halves(z2, z3)), Transpose4);
+        }
+
+        // Rows 2p, 2p + 1 at r: lanes 0–7 the first row's 8 half sums, lanes 8–15 the second's.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> PairAdjacent(float* r, Vector512<float> fL, Vector512<float> fH, Vector512<float> fS) =>
+            Vector512.FusedMultiplyAdd(Vector512.Load(r + 8), fS, Vector512.FusedMultiplyAdd(Vector512.Load(r + 16), fH, Vector512.Load(r) * fL));
+
+        // x, y: rows (a, b), (c, d) by halves → chunk i = 4 partial sums of row a, b, c, d.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Chunks(Vector512<float> x, Vector512<float> y) =>
+            Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
+
+        // x, y: one row per chunk → chunk i = 2 partial sums of x's row i, then 2 of y's.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Halves(Vector512<float> x, Vector512<float> y) =>
+            Avx512F.Shuffle(x, y, 0x44) + Avx512F.Shuffle(x, y, 0xEE);
+
+        // x, y: two rows per chunk → chunk i = the sums of x's two rows, then y's.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Lanes(Vector512<float> x, Vector512<float> y) =>
+            Avx512F.Shuffle(x, y, 0x88) + Avx512F.Shuffle(x, y, 0xDD);
 
         // Dot16 over the first count (< 16) rows at r, zeros in the lanes after them (rows past count not read).
         private static Vector512<float> Dot16Partial(float* r, int count, Vector512<float> fLo, Vector512<float> fHi)
@@ -250,7 +296,7 @@ internal static unsafe partial class FlashAttention<T>
 
         /// <summary>
         /// Head bh: pass 1 scores the n keys (k read in place) into `scores` and takes their max; pass 2
-        /// exponentiates a block of 16 and accumulates its P·V rows at once (the block's v rows right after).
+        /// exponentiates them in place; pass 3 accumulates the P·V rows of the keys up to the jet's last valid one.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void Forward<TDrop>(Geometry g, float* q, float* k, float* v, float* bias, Vector512<float>* keyBias, int n, float scale,
@@ -259,60 +305,78 @@ internal static unsafe partial class FlashAttention<T>
             int nk = g.Nk, full = n & ~15;
             float* o = output + bh * 16;
             var qv = Vector512.Load(q + bh * 16) * scale;
-            var (qLo, qHi) = Split8(qv);
+            var qL = Vector512.ConditionalSelect(UpperHalf, Vector512<float>.Zero, qv);
+            var qH = Vector512.ConditionalSelect(UpperHalf, qv, Vector512<float>.Zero);
+            var qS = Avx512F.Shuffle4x128(qv, qv, 0x4E);
             float* kb = k + (long)bh * nk * 16, vb = v + (long)bh * nk * 16;
             float* br = bias is null ? null : bias + (long)bh * nk;
             var maxv = Vector512.Create(float.NegativeInfinity);
-            for (int j0 = 0; j0 < full; j0 += 16)
-            {
-                var s = Dot16(kb + j0 * 16, qLo, qHi) + keyBias[j0 >> 4];
-                if (br is not null) s += Vector512.Load(br + j0);
-                s.Store(scores + j0);
-                maxv = Vector512.Max(maxv, s);
-            }
             if (full < n)
             {
-                // The partial last block (n = Nk, not a multiple of 16): its lanes past Nk have a −∞ key bias.
+                // The partial last block (n = Nk, not a multiple of 16; its lanes past Nk have a −∞ key bias), first:
+                // with its call before the loop, maxv stays in a register through the loop.
+                var (qLo, qHi) = Split8(qv);
                 var s = Dot16Partial(kb + full * 16, n - full, qLo, qHi) + keyBias[full >> 4];
                 if (br is not null) s += LoadRow(br, full, nk);
                 s.Store(scores + full);
-                maxv = Vector512.Max(maxv, s);
+                maxv = s;
             }
-            float m = HorizontalMax(maxv);
-            if (float.IsNegativeInfinity(m))
+            for (int j0 = 0; j0 < full; j0 += 16)
+            {
+                var s = Dot16Adjacent(kb + j0 * 16, qL, qH, qS) + keyBias[j0 >> 4];
+                if (br is not null) s += Vector512.Load(br + j0);
+                s.Store(scores + j0);
+                maxv = Avx512F.Max(maxv, s);
+            }
+            var shift = MaxAcross(maxv);
+            float m = shift.ToScalar();
+            if (float.IsNegativeInfinity(m) && !AnyNaN(scores, n))
             {
                 Vector512<float>.Zero.Store(o);
                 lse[bh] = float.NegativeInfinity;
                 return;
             }
-            var shift = Vector512.Create(m);
             uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
-            Vector512<float> sum = Vector512<float>.Zero, a0 = default, a1 = default, a2 = default, a3 = default;
+            var sum = Vector512<float>.Zero;
             for (int j0 = 0; j0 < n; j0 += 16)
             {
-                float* e = scores + j0, vr = vb + j0 * 16;
-                var ev = FastExp.NonPositive(Vector512.Load(e) - shift);
+                var ev = FastExp.NonPositive(Vector512.Load(scores + j0) - shift);
                 sum += ev;
                 if (typeof(TDrop) == typeof(WithDropout)) ev *= Keep<TDrop>(g, rowKey, j0);
-                ev.Store(e);
-                if (j0 < full)
-                {
-                    for (int jj = 0; jj < 16; jj += 4)
-                    {
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(e[jj]), Vector512.Load(vr + jj * 16), a0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(e[jj + 1]), Vector512.Load(vr + (jj + 1) * 16), a1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(e[jj + 2]), Vector512.Load(vr + (jj + 2) * 16), a2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(e[jj + 3]), Vector512.Load(vr + (jj + 3) * 16), a3);
-                    }
-                }
-                else
-                {
-                    for (int jj = 0; jj < n - j0; jj++) a0 = Vector512.FusedMultiplyAdd(Vector512.Create(e[jj]), Vector512.Load(vr + jj * 16), a0);
-                }
+                ev.Store(scores + j0);
             }
+            // The keys after the last valid one have P = 0: their v rows are not read.
+            int nv = Math.Min(n, g.LastValid[bh / g.H]), j = 0;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; j < (nv & ~3); j += 4)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j]), Vector512.Load(vb + j * 16), a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 1]), Vector512.Load(vb + (j + 1) * 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 2]), Vector512.Load(vb + (j + 2) * 16), a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 3]), Vector512.Load(vb + (j + 3) * 16), a3);
+            }
+            for (; j < nv; j++) a0 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j]), Vector512.Load(vb + j * 16), a0);
             float l = Vector512.Sum(sum);
             (((a0 + a1) + (a2 + a3)) * (1 / l)).Store(o);
             lse[bh] = m + MathF.Log(l);
+        }
+
+        // Whether any of the n scores is NaN (a max over NaN and −∞ lanes by VMAXPS can come out −∞).
+        private static bool AnyNaN(float* scores, int n)
+        {
+            for (int j = 0; j < n; j++)
+                if (float.IsNaN(scores[j])) return true;
+            return false;
+        }
+
+        // The max of v's 16 lanes, in every lane (VMAXPS: a NaN lane may or may not win; pass 2 turns it into a NaN output).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> MaxAcross(Vector512<float> v)
+        {
+            v = Avx512F.Max(v, Avx512F.Shuffle4x128(v, v, 0x4E));
+            v = Avx512F.Max(v, Avx512F.Shuffle4x128(v, v, 0xB1));
+            v = Avx512F.Max(v, Avx512F.Permute4x32(v, 0x4E));
+            return Avx512F.Max(v, Avx512F.Permute4x32(v, 0xB1));
         }
 
         /// <summary>
@@ -456,14 +520,6 @@ internal static unsafe partial class FlashAttention<T>
         {
             int s = (int)((64 - ((nint)p & 63)) & 63) / sizeof(float);
             return (s, Vector512<int>.Indices + Vector512.Create(s));
-        }
-
-        private static float HorizontalMax(Vector512<float> v)
-        {
-            var h = Vector256.Max(v.GetLower(), v.GetUpper());
-            var h2 = Vector128.Max(h.GetLower(), h.GetUpper());
-            h2 = Vector128.Max(h2, Vector128.Shuffle(h2, Vector128.Create(2, 3, 0, 1)));
-            return MathF.Max(h2.ToScalar(), h2.GetElement(1));
         }
     }
 
