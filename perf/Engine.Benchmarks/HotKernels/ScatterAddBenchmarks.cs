@@ -24,6 +24,14 @@ namespace Hep.Benchmarks.HotKernels;
 /// read), the source rows read in the plan's order (the deterministic forward's access pattern) and
 /// grouped by blocks of 2048 target nodes in edge order (a tiled forward's pattern), E×F written with
 /// non-temporal stores (the backward's output), and the streamed read and the write in sequence.
+/// The setup prints how far each large array starts past a 64-byte line (the aligned paths need 0).
+/// In a same-process harness alternating the calls, fwd + bwd took the sum of its parts (the gather
+/// after a forward, after another gather, or after a 51 MB sweep within 0.05 ms of each other; no page
+/// faults, the outputs are recycled without clearing). The fwd + bwd rows here run 0.3–0.5 ms over the
+/// sum of the fwd and bwd rows, most likely because a row repeats one call back to back: the read-only
+/// rows re-read the same 51 MB source and the L3 seems to come to keep part of it between calls (the
+/// stream-read floor: 0.83 ms here; in the harness, 1.7 ms p10 after one earlier sweep, 1.15 ms p10
+/// after 30). Compare fwd + bwd rows with fwd + bwd rows.
 /// </summary>
 [Config(typeof(HotKernelConfig))]
 [MemoryDiagnoser]
@@ -73,9 +81,31 @@ public unsafe class ScatterAddBenchmarks
         }
         using var planned = TensorOps.ScatterAdd(_src, _plan);
         using var ours = TensorOps.ScatterAdd(_src, _idx, V, deterministic: true);
+        using (var gs = TensorOps.SegmentGather(_grad, _idx, null))
+        {
+            Console.WriteLine($"// ScatterAdd setup: bytes past a 64-byte line: source {LineOffset(_src)}, gradY {LineOffset(_grad)}, y {LineOffset(planned)}, gradSource {LineOffset(gs)}");
+        }
         using var scope = torch.NewDisposeScope();
         Torch.AssertClose("ScatterAdd", ours.ToArray<float>(), Torch.Floats(torch.zeros(V, F).index_add_(0, _tIdx, _tSrc, 1.0)), 1e-5, 1e-5);
         if (!planned.ToArray<float>().AsSpan().SequenceEqual(ours.ToArray<float>())) throw new InvalidOperationException("planned ScatterAdd differs from the sorted one");
+    }
+
+    // Bytes from the cache line where element 0 of a CPU tensor lies (the kernels take their whole-line
+    // paths only at 0; arrays over 32 MB get no placement retry, so the 51 MB source and gradient are
+    // aligned or not by luck), for the setup's diagnostic line: read through the CPU buffer's Data array
+    // (internal, so by reflection); "?" when the buffer has none.
+    private static string LineOffset(Hep.Engine.Tensor t)
+    {
+        if (t.Buffer.GetType().GetProperty("Data")?.GetValue(t.Buffer) is not float[] data) return "?";
+        var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+        try
+        {
+            return (((long)handle.AddrOfPinnedObject() + (long)t.Offset * sizeof(float)) & 63).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            handle.Free();
+        }
     }
 
     [GlobalSetup(Targets = [nameof(LibtorchForwardBackwardOneThread), nameof(LibtorchForwardOneThread), nameof(LibtorchBackwardOneThread)])]
