@@ -66,8 +66,9 @@ public static partial class TensorOps
         using var dv = Contiguous(v);
         using var db = bias is null ? null : Contiguous(bias);
         using var dm = keyPaddingMask is null ? null : Contiguous(keyPaddingMask);
-        var output = Tensor.Zeros(backend, new Shape(b, h, nq, d), q.DType);
-        logSumExp = Tensor.Zeros(backend, new Shape(b, h, nq), q.DType);
+        // The backend overwrites every output and log-sum-exp element (IAttentionOps contract): no clearing pass.
+        var output = Tensor.Empty(backend, new Shape(b, h, nq, d), q.DType);
+        logSumExp = Tensor.Empty(backend, new Shape(b, h, nq), q.DType);
         backend.Attention.AttentionForward(dq, dk, dv, db, dm, AttentionScale(d), dropout, output, logSumExp);
         return output;
     }

@@ -22,7 +22,7 @@ public interface IAttentionOps
     /// (padded keys get −∞), or null. logSumExp (B, H, Nq) receives each row's log Σ exp of the
     /// logits (−∞ for a fully masked row, whose output is zero). The (Nq, Nk) probabilities are not stored.
     /// With an active <paramref name="dropout"/> the normalised weights are multiplied by its keep mask / (1 − p)
-    /// before ·v (logSumExp stays that of the undropped softmax).
+    /// before ·v (logSumExp stays that of the undropped softmax). Every element of output and logSumExp is overwritten.
     /// </summary>
     void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor? bias, Tensor? keyPaddingMask, double scale, AttentionDropout dropout,
         Tensor output, Tensor logSumExp);
