@@ -305,22 +305,22 @@ internal static unsafe partial class FlashAttention<T>
             int nk = g.Nk, full = n & ~15;
             float* o = output + bh * 16;
             var qv = Vector512.Load(q + bh * 16) * scale;
-            var qL = Vector512.ConditionalSelect(UpperHalf, Vector512<float>.Zero, qv);
-            var qH = Vector512.ConditionalSelect(UpperHalf, qv, Vector512<float>.Zero);
-            var qS = Avx512F.Shuffle4x128(qv, qv, 0x4E);
             float* kb = k + (long)bh * nk * 16, vb = v + (long)bh * nk * 16;
             float* br = bias is null ? null : bias + (long)bh * nk;
             var maxv = Vector512.Create(float.NegativeInfinity);
             if (full < n)
             {
                 // The partial last block (n = Nk, not a multiple of 16; its lanes past Nk have a −∞ key bias), first:
-                // with its call before the loop, maxv stays in a register through the loop.
+                // with its call before the loop, maxv and the query's forms stay in registers through the loop.
                 var (qLo, qHi) = Split8(qv);
                 var s = Dot16Partial(kb + full * 16, n - full, qLo, qHi) + keyBias[full >> 4];
                 if (br is not null) s += LoadRow(br, full, nk);
                 s.Store(scores + full);
                 maxv = s;
             }
+            var qL = Vector512.ConditionalSelect(UpperHalf, Vector512<float>.Zero, qv);
+            var qH = Vector512.ConditionalSelect(UpperHalf, qv, Vector512<float>.Zero);
+            var qS = Avx512F.Shuffle4x128(qv, qv, 0x4E);
             for (int j0 = 0; j0 < full; j0 += 16)
             {
                 var s = Dot16Adjacent(kb + j0 * 16, qL, qH, qS) + keyBias[j0 >> 4];
@@ -328,8 +328,7 @@ internal static unsafe partial class FlashAttention<T>
                 s.Store(scores + j0);
                 maxv = Avx512F.Max(maxv, s);
             }
-            var shift = MaxAcross(maxv);
-            float m = shift.ToScalar();
+            float m = MaxAcross(maxv).ToScalar();
             if (float.IsNegativeInfinity(m) && !AnyNaN(scores, n))
             {
                 Vector512<float>.Zero.Store(o);
@@ -337,6 +336,7 @@ internal static unsafe partial class FlashAttention<T>
                 return;
             }
             uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
+            var shift = Vector512.Create(m);
             var sum = Vector512<float>.Zero;
             for (int j0 = 0; j0 < n; j0 += 16)
             {
@@ -346,18 +346,24 @@ internal static unsafe partial class FlashAttention<T>
                 ev.Store(scores + j0);
             }
             // The keys after the last valid one have P = 0: their v rows are not read.
-            int nv = Math.Min(n, g.LastValid[bh / g.H]), j = 0;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (; j < (nv & ~3); j += 4)
+            // 8 accumulators, pointers stepped (no index arithmetic per row).
+            int nv = Math.Min(n, g.LastValid[bh / g.H]);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            float* p = scores, vr = vb, pEnd = scores + (nv & ~7);
+            for (; p < pEnd; p += 8, vr += 128)
             {
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j]), Vector512.Load(vb + j * 16), a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 1]), Vector512.Load(vb + (j + 1) * 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 2]), Vector512.Load(vb + (j + 2) * 16), a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j + 3]), Vector512.Load(vb + (j + 3) * 16), a3);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), Vector512.Load(vr), a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(p[1]), Vector512.Load(vr + 16), a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(p[2]), Vector512.Load(vr + 32), a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(p[3]), Vector512.Load(vr + 48), a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(p[4]), Vector512.Load(vr + 64), a4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(p[5]), Vector512.Load(vr + 80), a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(p[6]), Vector512.Load(vr + 96), a6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(p[7]), Vector512.Load(vr + 112), a7);
             }
-            for (; j < nv; j++) a0 = Vector512.FusedMultiplyAdd(Vector512.Create(scores[j]), Vector512.Load(vb + j * 16), a0);
+            for (pEnd = scores + nv; p < pEnd; p++, vr += 16) a0 = Vector512.FusedMultiplyAdd(Vector512.Create(p[0]), Vector512.Load(vr), a0);
             float l = Vector512.Sum(sum);
-            (((a0 + a1) + (a2 + a3)) * (1 / l)).Store(o);
+            ((((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7))) * (1 / l)).Store(o);
             lse[bh] = m + MathF.Log(l);
         }
 
