@@ -7,7 +7,8 @@ namespace Hep.Engine.Tests.HotKernels;
 /// The CPU segment kernels' 64-byte-aligned block paths, which the backend-generic tests reach only when
 /// the pool happens to align their buffers: here every source, output and gradient is a view placed on a
 /// 64-byte boundary of a larger buffer, so the paths are taken on every run. Planned sums over aligned
-/// 4-vector rows (y stored normally, or streamed out as when the source reaches the last-level cache size), with the
+/// 4-vector rows, and rows of whole 4-vector blocks 3 or 13 floats past a line (y stored normally, or
+/// streamed out as when the source reaches the last-level cache size), with the
 /// mean divided in registers, against a host loop adding the rows in edge order in float32 (bitwise);
 /// the gather's aligned block copy (non-temporal stores, the index checked row by row) against the
 /// gradient rows (bitwise), and an index outside [0, V) anywhere in the range rejected naming the op.
@@ -16,14 +17,14 @@ public unsafe class SegmentReduceCpuPathTests
 {
     private static readonly IBackend Cpu = Backends.Cpu;
 
-    // A view of count elements of a poisoned (7.0) buffer, starting on a 64-byte boundary.
-    private static (Tensor Flat, Tensor View) Aligned(int count, DType dtype)
+    // A view of count elements of a poisoned (7.0) buffer, starting shift elements past a 64-byte boundary.
+    private static (Tensor Flat, Tensor View) Aligned(int count, DType dtype, int shift = 0)
     {
         int lanes = 64 / dtype.SizeOf();
-        var flat = Tensor.Full(Cpu, new Shape(count + lanes), 7.0, dtype);
+        var flat = Tensor.Full(Cpu, new Shape(count + 2 * lanes), 7.0, dtype);
         nuint address = dtype == DType.Float32 ? Address(CpuTensor.Array<float>(flat, "test")) : Address(CpuTensor.Array<double>(flat, "test"));
         int offset = (int)((64 - (address & 63)) & 63) / dtype.SizeOf();
-        return (flat, flat.Slice(0, offset, count));
+        return (flat, flat.Slice(0, offset + shift, count));
     }
 
     private static nuint Address<T>(T[] array) where T : unmanaged
@@ -37,23 +38,29 @@ public unsafe class SegmentReduceCpuPathTests
 
     // E = 3001 and 33,001 (several node ranges per core), F = 64, the last 100 of V nodes never
     // targeted; sum and mean; y stored normally or streamed out (the sweep threshold passed in as 0 or
-    // never, so both store paths run whatever the machine's last-level cache size).
-    [TestCase(3001, 400, false, false)]
-    [TestCase(3001, 400, true, false)]
-    [TestCase(3001, 400, false, true)]
-    [TestCase(3001, 400, true, true)]
-    [TestCase(33_001, 5000, false, false)]
-    [TestCase(33_001, 5000, true, false)]
-    [TestCase(33_001, 5000, false, true)]
-    [TestCase(33_001, 5000, true, true)]
-    public void AlignedPlannedSumsAreExact(int e, int v, bool mean, bool stream)
+    // never, so both store paths run whatever the machine's last-level cache size); source rows on a
+    // line (srcShift 0) or 3 / 13 floats past one (the shifted whole-block path), y always on a line.
+    [TestCase(3001, 400, false, false, 0)]
+    [TestCase(3001, 400, true, false, 0)]
+    [TestCase(3001, 400, false, true, 0)]
+    [TestCase(3001, 400, true, true, 0)]
+    [TestCase(33_001, 5000, false, false, 0)]
+    [TestCase(33_001, 5000, true, false, 0)]
+    [TestCase(33_001, 5000, false, true, 0)]
+    [TestCase(33_001, 5000, true, true, 0)]
+    [TestCase(3001, 400, false, false, 3)]
+    [TestCase(3001, 400, true, false, 3)]
+    [TestCase(3001, 400, false, true, 13)]
+    [TestCase(33_001, 5000, true, true, 3)]
+    [TestCase(33_001, 5000, false, false, 13)]
+    public void AlignedPlannedSumsAreExact(int e, int v, bool mean, bool stream, int srcShift)
     {
         const int f = 64;
         var idx = Rand.Ints(61, e, 0, v - 100);
         var data = Rand.Floats(62, e * f);
         using var index = Tensor.FromArray<int>(Cpu, idx, new Shape(e));
         using var plan = TensorOps.BuildSegmentPlan(index, v);
-        var (srcFlat, srcSlice) = Aligned(e * f, DType.Float32);
+        var (srcFlat, srcSlice) = Aligned(e * f, DType.Float32, srcShift);
         var (yFlat, ySlice) = Aligned(v * f, DType.Float32);
         using (srcFlat)
         using (srcSlice)
@@ -65,7 +72,7 @@ public unsafe class SegmentReduceCpuPathTests
         using (var upload = Tensor.FromArray<float>(Cpu, data, new Shape(e, f)))
         {
             TensorOps.CopyInto(upload, source);
-            Assert.That((Address(source) & 63, Address(y) & 63), Is.EqualTo(((nuint)0, (nuint)0)), "aligned views");
+            Assert.That((Address(source) & 63, Address(y) & 63), Is.EqualTo(((nuint)(4 * srcShift), (nuint)0)), "view placement");
             SegmentReduce<float>.ReducePlanned(source, plan.Offsets, plan.Order, y, counts, mean ? "SegmentMean" : "ScatterAdd", stream ? 0 : long.MaxValue);
             var sum = new float[v * f];
             var size = new int[v];

@@ -269,6 +269,7 @@ public class SegmentReduceKernelTests(IBackend backend)
     [TestCase(DType.Float32, 64, 16)]
     [TestCase(DType.Float32, 80, 16)]
     [TestCase(DType.Float64, 24, 8)]
+    [TestCase(DType.Float64, 64, 8)]
     public void PlannedSumsAreExactAtEveryAlignment(DType dtype, int f, int lanes) => NotImplementedGuard.Run(backend, () =>
     {
         const int e = 3001, v = 400;

@@ -21,7 +21,9 @@ namespace Hep.Kernels.Cpu.Graph;
 /// range instead of half the work) and each output row is summed in registers (4 SIMD vectors of
 /// columns at a time) in that fixed order, with the source rows of the edges 64 positions ahead
 /// prefetched into L2 (they lie at random places in the source). Source rows of whole 4-vector blocks on
-/// 64-byte boundaries take one call per node range with the mean divided in registers, and y is then
+/// 64-byte boundaries take one call per node range with the mean divided in registers (rows of whole
+/// 4-vector blocks that all start m elements past a boundary likewise, from aligned loads of the lines
+/// they span, cut apart with two-source permutes), and y is then
 /// streamed out with non-temporal stores once the source is at least the size of the last-level cache
 /// (<see cref="LastLevelCache"/>, read from the machine; the sweep evicts y before
 /// the call returns, so writing it through the cache only adds a read for ownership). Bitwise
@@ -327,10 +329,10 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         // Rows that are whole vectors but not 64-byte aligned all share one misalignment m (elements):
         // they are summed from aligned loads (SumRowsShifted).
         int m = (int)(((nuint)src & 63) / (nuint)sizeof(T));
-        bool aligned = vectors && m == 0 && f % (4 * lanes) == 0;
+        bool blocks = vectors && f % (4 * lanes) == 0, aligned = blocks && m == 0;
         // y is streamed out (no read for ownership) when its rows are 64-byte aligned and the source is
         // at least sweepBytes (the last-level cache): the source sweep evicts y's lines before the call returns anyway.
-        bool stream = aligned && ((nuint)y & 63) == 0 && (long)e * f * sizeof(T) >= sweepBytes;
+        bool stream = blocks && ((nuint)y & 63) == 0 && (long)e * f * sizeof(T) >= sweepBytes;
         Parallel.For(0, chunks, c =>
         {
             int* off = (int*)po;
@@ -338,6 +340,11 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
             if (aligned)
             {
                 SumNodesAligned((T*)ps, f, off, (int*)pq, s, end, e, (T*)py, mean, stream);
+                return;
+            }
+            if (blocks)
+            {
+                SumNodesShifted((T*)ps, f, off, (int*)pq, s, end, e, (T*)py, mean, stream, m);
                 return;
             }
             for (int n = s; n < end; n++)
@@ -398,6 +405,65 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                     a1.Store(d + lanes);
                     a2.Store(d + 2 * lanes);
                     a3.Store(d + 3 * lanes);
+                }
+            }
+        }
+        if (stream) Sse.StoreFence();
+    }
+
+    // SumNodesAligned for source rows of whole 4-vector blocks misaligned by m elements (all rows share
+    // it): per block, the 5 aligned loads covering the lines it spans are summed into 5 accumulators and
+    // output vector j is cut from accumulators j and j + 1 (as SumRowsShifted, so every output element is
+    // the same sum in the same order as SumRows': bitwise equal), one call per node range, the mean
+    // divided in registers (the same IEEE division as Divide), y streamed out when stream (y aligned).
+    private static void SumNodesShifted(T* src, int f, int* off, int* order, int s, int end, int e, T* y, bool mean, bool stream, int m)
+    {
+        int lanes = Vector512<T>.Count;
+        var shift = Vector512.Create(m) + Vector512<int>.Indices;
+        for (int n = s; n < end; n++)
+        {
+            int first = off[n], last = off[n + 1];
+            T* dst = y + (long)n * f;
+            var divisor = Vector512.Create(T.CreateTruncating(last - first));
+            bool divide = mean && last - first > 1;
+            for (int col = 0; col < f; col += 4 * lanes)
+            {
+                Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default;
+                for (int q = first; q < last; q++)
+                {
+                    if (col == 0 && q + SortedPrefetchRows < e) PrefetchAhead(src, f, order, q);
+                    T* line = src + (long)order[q] * f + col - m;
+                    a0 += Vector512.LoadAligned(line);
+                    a1 += Vector512.LoadAligned(line + lanes);
+                    a2 += Vector512.LoadAligned(line + 2 * lanes);
+                    a3 += Vector512.LoadAligned(line + 3 * lanes);
+                    a4 += Vector512.LoadAligned(line + 4 * lanes);
+                }
+                var o0 = Join(a0, a1, shift);
+                var o1 = Join(a1, a2, shift);
+                var o2 = Join(a2, a3, shift);
+                var o3 = Join(a3, a4, shift);
+                if (divide)
+                {
+                    o0 /= divisor;
+                    o1 /= divisor;
+                    o2 /= divisor;
+                    o3 /= divisor;
+                }
+                T* d = dst + col;
+                if (stream)
+                {
+                    o0.StoreAlignedNonTemporal(d);
+                    o1.StoreAlignedNonTemporal(d + lanes);
+                    o2.StoreAlignedNonTemporal(d + 2 * lanes);
+                    o3.StoreAlignedNonTemporal(d + 3 * lanes);
+                }
+                else
+                {
+                    o0.Store(d);
+                    o1.Store(d + lanes);
+                    o2.Store(d + 2 * lanes);
+                    o3.Store(d + 3 * lanes);
                 }
             }
         }
