@@ -148,14 +148,15 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
         }
 
         // Non-temporal stores of the rows s..end into dst (contiguous, any element alignment); f is a
-        // multiple of the vector width. The destination stream's vectors are shifted by m elements so that
-        // every store is 64-byte aligned: the aligned vector before source vector j's position is built
-        // from the previous vector's last lanes − m elements and vector j's first m.
+        // multiple of the vector width. Every store is a whole 64-byte line: the vectors go out in stream
+        // order through a StreamingLineWriter (the line before vector j's position is the previous vector's
+        // last lanes joined with vector j's first ones; the stream's partial first and last lines are
+        // masked stores).
         public void Stream(T* dst, int s, int end)
         {
-            int lanes = Vector512<T>.Count, m = (int)(((64 - ((nuint)dst & 63)) & 63) / (nuint)sizeof(T));
-            long n = (long)(end - s) * f;
-            if (m == 0)
+            int lanes = Vector512<T>.Count;
+            var w = StreamingLineWriter<T>.For(dst);
+            if (w.Lead == 0)
             {
                 for (int i = s; i < end; i++, dst += f)
                 {
@@ -165,7 +166,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 Sse.StoreFence();
                 return;
             }
-            var shift = Vector512.Create(m) + Vector512<int>.Indices;
+            long n = (long)(end - s) * f;
             T* first = dst;
             Vector512<T> carry = default;
             for (int i = s; i < end; i++, dst += f)
@@ -174,19 +175,12 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 for (int c = 0; c < f; c += lanes)
                 {
                     var cur = Load(row, divisor, c);
-                    if (i == s && c == 0)
-                    {
-                        for (int k = 0; k < m; k++) first[k] = cur.GetElement(k);
-                    }
-                    else
-                    {
-                        Join(carry, cur, shift).StoreAlignedNonTemporal(dst + c + m - lanes);
-                    }
+                    if (i == s && c == 0) w.First(dst, cur);
+                    else w.Put(dst + c, carry, cur);
                     carry = cur;
                 }
             }
-            T* tail = first + n - (lanes - m);
-            for (int k = m; k < lanes; k++) tail[k - m] = carry.GetElement(k);
+            w.Finish(first + n, carry);
             Sse.StoreFence();
         }
 
