@@ -411,9 +411,9 @@ internal static unsafe partial class FlashAttention<T>
             uint rowKey = typeof(TDrop) == typeof(WithDropout) ? AttentionDropout.RowKey(g.DropSeed, bh) : 0;
             float* ds = buffer, pz = buffer + 16;
             Vector512<float> dq0 = default, dq1 = default, dq2 = default, dq3 = default;
-            // Streamed: the line a row completes (see Put) is s floats into it; pk, pv: the previous dK, dV rows.
-            var (sk, ck) = LineSplit(dk);
-            var (sv, cv) = LineSplit(dv);
+            // Streamed: the rows go out through line writers (see Put); pk, pv: the previous dK, dV rows.
+            var wk = StreamingLineWriter<float>.For(dk);
+            var wv = StreamingLineWriter<float>.For(dv);
             Vector512<float> pk = default, pv = default;
             for (int j0 = 0; j0 < full; j0 += 16)
             {
@@ -429,17 +429,17 @@ internal static unsafe partial class FlashAttention<T>
                 (typeof(TDrop) == typeof(WithDropout) ? p * z : p).Store(pz);
                 for (int jj = 0; jj < 16; jj += 4)
                 {
-                    pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dvr + jj * 16, pv, sv, cv, j0 + jj == 0);
-                    pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dkr + jj * 16, pk, sk, ck, j0 + jj == 0);
+                    pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dvr + jj * 16, pv, wv, j0 + jj == 0);
+                    pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dkr + jj * 16, pk, wk, j0 + jj == 0);
                     dq0 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq0);
-                    pv = Put<TStore>(Vector512.Create(pz[jj + 1]) * dov, dvr + (jj + 1) * 16, pv, sv, cv, false);
-                    pk = Put<TStore>(Vector512.Create(ds[jj + 1]) * qv, dkr + (jj + 1) * 16, pk, sk, ck, false);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 1]) * dov, dvr + (jj + 1) * 16, pv, wv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 1]) * qv, dkr + (jj + 1) * 16, pk, wk, false);
                     dq1 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 1]), Vector512.Load(kr + (jj + 1) * 16), dq1);
-                    pv = Put<TStore>(Vector512.Create(pz[jj + 2]) * dov, dvr + (jj + 2) * 16, pv, sv, cv, false);
-                    pk = Put<TStore>(Vector512.Create(ds[jj + 2]) * qv, dkr + (jj + 2) * 16, pk, sk, ck, false);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 2]) * dov, dvr + (jj + 2) * 16, pv, wv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 2]) * qv, dkr + (jj + 2) * 16, pk, wk, false);
                     dq2 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 2]), Vector512.Load(kr + (jj + 2) * 16), dq2);
-                    pv = Put<TStore>(Vector512.Create(pz[jj + 3]) * dov, dvr + (jj + 3) * 16, pv, sv, cv, false);
-                    pk = Put<TStore>(Vector512.Create(ds[jj + 3]) * qv, dkr + (jj + 3) * 16, pk, sk, ck, false);
+                    pv = Put<TStore>(Vector512.Create(pz[jj + 3]) * dov, dvr + (jj + 3) * 16, pv, wv, false);
+                    pk = Put<TStore>(Vector512.Create(ds[jj + 3]) * qv, dkr + (jj + 3) * 16, pk, wk, false);
                     dq3 = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj + 3]), Vector512.Load(kr + (jj + 3) * 16), dq3);
                 }
             }
@@ -455,16 +455,14 @@ internal static unsafe partial class FlashAttention<T>
             // Keys after the last looked-at one (padding), or all keys of a row without a valid key: zero gradients.
             for (int j = n; j < nk; j++)
             {
-                pk = Put<TStore>(Vector512<float>.Zero, dk + j * 16, pk, sk, ck, j == 0);
-                pv = Put<TStore>(Vector512<float>.Zero, dv + j * 16, pv, sv, cv, j == 0);
+                pk = Put<TStore>(Vector512<float>.Zero, dk + j * 16, pk, wk, j == 0);
+                pv = Put<TStore>(Vector512<float>.Zero, dv + j * 16, pv, wv, j == 0);
             }
             if (typeof(TStore) == typeof(Streamed))
             {
                 // The last row's part of the line after it (the next head's first row completes that line).
-                var tailK = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(16 - sk)).AsSingle();
-                var tailV = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(16 - sv)).AsSingle();
-                Avx512F.MaskStore(dk + (nk - 1) * 16 + sk, tailK, Avx512F.PermuteVar16x32x2(pk, ck, pk));
-                Avx512F.MaskStore(dv + (nk - 1) * 16 + sv, tailV, Avx512F.PermuteVar16x32x2(pv, cv, pv));
+                wk.Finish(dk + nk * 16, pk);
+                wv.Finish(dv + nk * 16, pv);
             }
             if (db is not null) new Span<float>(db + n, nk - n).Clear();
             (dq * scale).Store(gradQ + bh * 16);
@@ -477,8 +475,8 @@ internal static unsafe partial class FlashAttention<T>
             int j0, int count, Vector512<float> qv, Vector512<float> dov, Vector512<float> delta, Vector512<float> lseV, uint rowKey,
             float* dk, float* dv, float* db, float* buffer, ref Vector512<float> pk, ref Vector512<float> pv) where TDrop : struct where TStore : struct
         {
-            var (sk, ck) = LineSplit(dk);
-            var (sv, cv) = LineSplit(dv);
+            var wk = StreamingLineWriter<float>.For(dk);
+            var wv = StreamingLineWriter<float>.For(dv);
             var (qLo, qHi) = Split8(qv);
             var (dLo, dHi) = Split8(dov);
             float* kr = kb + j0 * 16, vr = vb + j0 * 16, ds = buffer, pz = buffer + 16;
@@ -493,8 +491,8 @@ internal static unsafe partial class FlashAttention<T>
             var dq = Vector512<float>.Zero;
             for (int jj = 0; jj < count; jj++)
             {
-                pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dv + (j0 + jj) * 16, pv, sv, cv, j0 + jj == 0);
-                pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dk + (j0 + jj) * 16, pk, sk, ck, j0 + jj == 0);
+                pv = Put<TStore>(Vector512.Create(pz[jj]) * dov, dv + (j0 + jj) * 16, pv, wv, j0 + jj == 0);
+                pk = Put<TStore>(Vector512.Create(ds[jj]) * qv, dk + (j0 + jj) * 16, pk, wk, j0 + jj == 0);
                 dq = Vector512.FusedMultiplyAdd(Vector512.Create(ds[jj]), Vector512.Load(kr + jj * 16), dq);
             }
             return dq;
@@ -502,30 +500,20 @@ internal static unsafe partial class FlashAttention<T>
 
         /// <summary>
         /// Row x of a head's dK or dV at p; returns x (the next call's prev). Cached: an ordinary store. Streamed:
-        /// the rows of a head are one contiguous stretch whose 64-byte lines start s floats into each row (s from
-        /// <see cref="LineSplit"/>), so row j completes the line [row j−1 from s, row j up to s), written whole by
-        /// an aligned non-temporal store (no read of the line first); the head's first row (first) writes only
-        /// its part of the line before it with an ordinary masked store (the rest of that line belongs to the
-        /// previous head), and Backward ends the head with the last row's part of the line after it.
+        /// the rows of a head are one contiguous stretch written through its <see cref="StreamingLineWriter{T}"/>
+        /// w (made for the head's first row): each row after the first completes a 64-byte line that goes out
+        /// whole with an aligned non-temporal store (no read of the line first); the head's first row (first)
+        /// writes only its part of the line before it (the rest of that line belongs to the previous head), and
+        /// Backward ends the head with the last row's part of the line after it (w.Finish).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Put<TStore>(Vector512<float> x, float* p, Vector512<float> prev, int s, Vector512<int> control, bool first)
+        private static Vector512<float> Put<TStore>(Vector512<float> x, float* p, Vector512<float> prev, StreamingLineWriter<float> w, bool first)
             where TStore : struct
         {
             if (typeof(TStore) != typeof(Streamed)) x.Store(p);
-            else if (first) Avx512F.MaskStore(p, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(s)).AsSingle(), x);
-            else Avx512F.StoreAlignedNonTemporal(p + s - 16, Avx512F.PermuteVar16x32x2(prev, control, x));
+            else if (first) w.First(p, x);
+            else w.Put(p, prev, x);
             return x;
-        }
-
-        /// <summary>
-        /// s: floats from a row at p (64-byte rows, 4-byte aligned) to the next 64-byte line (0 when p is on one);
-        /// control: VPERMT2PS indices i + s, lane i of (prev row, row) joined from s.
-        /// </summary>
-        private static (int S, Vector512<int> Control) LineSplit(float* p)
-        {
-            int s = (int)((64 - ((nint)p & 63)) & 63) / sizeof(float);
-            return (s, Vector512<int>.Indices + Vector512.Create(s));
         }
     }
 
