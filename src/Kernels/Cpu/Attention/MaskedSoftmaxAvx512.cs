@@ -21,7 +21,7 @@ namespace Hep.Kernels.Cpu.Attention;
 /// Streaming (outputs ≥ <see cref="StreamingStores.ThresholdBytes"/>, n a multiple of 16): y is written
 /// with aligned non-temporal stores (no read-for-ownership). y's rows are rarely 64-byte aligned, so each
 /// output vector is merged with its predecessor (one VPERMT2PS) into the aligned line it completes; the
-/// worker's first and last partial lines use masked ordinary stores.
+/// worker's first and last partial lines use masked ordinary stores (<see cref="StreamingLineWriter{T}"/>).
 /// The register path is specialised (generic value-type parameters) per vector count, partial last
 /// vector and streaming, so its per-vector conditions fold away at JIT time. Rows of whole vectors
 /// (streaming or not) are software-pipelined. With a mask row shared by runs of ≥ 16 rows (a key mask
@@ -338,30 +338,29 @@ internal static unsafe partial class MaskedSoftmaxAvx512
         if (TStream.Value && !TFirst.Value)
         {
             // Past the stream's first vector: every store is one permute and one aligned line, no checks.
-            float* line = y - output.Lead;
             var a = active > 0 ? e0 * scale : zero;
-            output.PutAligned(previous, a, line);
+            output.PutNext(previous, a, y);
             if (nv == 1) return a;
             var b = active > 1 ? e1 * scale : zero;
-            output.PutAligned(a, b, line + L);
+            output.PutNext(a, b, y + L);
             if (nv == 2) return b;
             a = active > 2 ? e2 * scale : zero;
-            output.PutAligned(b, a, line + 2 * L);
+            output.PutNext(b, a, y + 2 * L);
             if (nv == 3) return a;
             b = active > 3 ? e3 * scale : zero;
-            output.PutAligned(a, b, line + 3 * L);
+            output.PutNext(a, b, y + 3 * L);
             if (nv == 4) return b;
             a = active > 4 ? e4 * scale : zero;
-            output.PutAligned(b, a, line + 4 * L);
+            output.PutNext(b, a, y + 4 * L);
             if (nv == 5) return a;
             b = active > 5 ? e5 * scale : zero;
-            output.PutAligned(a, b, line + 5 * L);
+            output.PutNext(a, b, y + 5 * L);
             if (nv == 6) return b;
             a = active > 6 ? e6 * scale : zero;
-            output.PutAligned(b, a, line + 6 * L);
+            output.PutNext(b, a, y + 6 * L);
             if (nv == 7) return a;
             b = active > 7 ? e7 * scale : zero;
-            output.PutAligned(a, b, line + 7 * L);
+            output.PutNext(a, b, y + 7 * L);
             return b;
         }
         var tail = Vector512<float>.Zero;   // unused: whole vectors only

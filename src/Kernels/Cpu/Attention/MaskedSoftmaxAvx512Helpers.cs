@@ -197,22 +197,16 @@ internal static unsafe partial class MaskedSoftmaxAvx512
 
     /// <summary>
     /// The worker's output rows y[s·n .. e·n), one contiguous stream of vectors. Ordinary mode: stores in
-    /// place (a partial last vector with a masked store). Streaming mode (whole vectors only): the stream
-    /// starts d = (address / 4) mod 16 floats into a cache line; vector v completes the line holding the
-    /// previous vector's last d floats and v's first 16 − d, written with one aligned non-temporal store.
+    /// place (a partial last vector with a masked store). Streaming mode (whole vectors only): the vectors go
+    /// to a <see cref="StreamingLineWriter{T}"/> in stream order; each vector after the first completes a
+    /// 64-byte line written with one aligned non-temporal store, the stream's partial first and last lines
+    /// go out with masked stores (at a stream start on a line, each vector is stored one call late and
+    /// <see cref="Finish"/> stores the last).
     /// </summary>
-    private readonly struct Output
+    private readonly struct Output(float* start)
     {
-        private readonly float* _start;
-        private readonly int _d;
-        private readonly Vector512<int> _join;   // lane i ← lane i + 16 − d of (previous, v)
-
-        public Output(float* start)
-        {
-            _start = start;
-            _d = (int)((nuint)start / sizeof(float) % L);
-            _join = Vector512.CreateSequence(L - _d, 1);
-        }
+        private readonly float* _start = start;
+        private readonly StreamingLineWriter<float> _lines = StreamingLineWriter<float>.For(start);
 
         /// <summary>Writes v, vector k of the row at y (nv vectors, a partial last one holding the lanes in tail); previous precedes v in the stream.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -225,26 +219,18 @@ internal static unsafe partial class MaskedSoftmaxAvx512
                 if (k < nv - 1 || !partial) v.Store(dst);
                 else Avx512F.MaskStore(dst, tail, v);
             }
-            else if (_d == 0) v.StoreAlignedNonTemporal(dst);
-            else if (dst != _start) Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(dst - _d);
-            else Avx512F.MaskStore(dst, FirstLanes(L - _d), v);
+            else if (dst != _start) _lines.Put(dst, previous, v);
+            else _lines.First(dst, v);
         }
 
-        /// <summary>
-        /// Streaming, any vector after the stream's first (y + k·16 > start): one aligned non-temporal store of
-        /// the line v completes, at line = y + k·16 − d (for d = 0 the join takes all of v).
-        /// </summary>
+        /// <summary>Streaming, any vector v at p after the stream's first (p > start): one aligned non-temporal store of the line it completes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void PutAligned(Vector512<float> previous, Vector512<float> v, float* line) =>
-            Avx512F.PermuteVar16x32x2(previous, _join, v).StoreAlignedNonTemporal(line);
-
-        /// <summary>Floats from the start of y's cache line to y, for any row of the stream (rows are whole vectors).</summary>
-        public int Lead => _d;
+        public void PutNext(Vector512<float> previous, Vector512<float> v, float* p) => _lines.Put(p, previous, v);
 
         /// <summary>Streaming: writes the last partial line (the stream ends at end, last vector previous) and orders the non-temporal stores.</summary>
         public void Finish(float* end, Vector512<float> previous)
         {
-            if (_d != 0 && end > _start) Avx512F.MaskStore(end - L, ~FirstLanes(L - _d), previous);
+            if (end > _start) _lines.Finish(end, previous);
             Sse.StoreFence();
         }
     }
