@@ -378,28 +378,7 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                     a2 += Vector512.LoadAligned(row + 2 * lanes);
                     a3 += Vector512.LoadAligned(row + 3 * lanes);
                 }
-                if (divide)
-                {
-                    a0 /= divisor;
-                    a1 /= divisor;
-                    a2 /= divisor;
-                    a3 /= divisor;
-                }
-                T* d = dst + col;
-                if (stream)
-                {
-                    a0.StoreAlignedNonTemporal(d);
-                    a1.StoreAlignedNonTemporal(d + lanes);
-                    a2.StoreAlignedNonTemporal(d + 2 * lanes);
-                    a3.StoreAlignedNonTemporal(d + 3 * lanes);
-                }
-                else
-                {
-                    a0.Store(d);
-                    a1.Store(d + lanes);
-                    a2.Store(d + 2 * lanes);
-                    a3.Store(d + 3 * lanes);
-                }
+                PutBlock(dst + col, a0, a1, a2, a3, divisor, divide, stream);
             }
         }
         if (stream) Sse.StoreFence();
@@ -437,31 +416,40 @@ internal static unsafe class SegmentReduce<T> where T : unmanaged, IFloatingPoin
                 var o1 = Join(a1, a2, shift);
                 var o2 = Join(a2, a3, shift);
                 var o3 = Join(a3, a4, shift);
-                if (divide)
-                {
-                    o0 /= divisor;
-                    o1 /= divisor;
-                    o2 /= divisor;
-                    o3 /= divisor;
-                }
-                T* d = dst + col;
-                if (stream)
-                {
-                    o0.StoreAlignedNonTemporal(d);
-                    o1.StoreAlignedNonTemporal(d + lanes);
-                    o2.StoreAlignedNonTemporal(d + 2 * lanes);
-                    o3.StoreAlignedNonTemporal(d + 3 * lanes);
-                }
-                else
-                {
-                    o0.Store(d);
-                    o1.Store(d + lanes);
-                    o2.Store(d + 2 * lanes);
-                    o3.Store(d + 3 * lanes);
-                }
+                PutBlock(dst + col, o0, o1, o2, o3, divisor, divide, stream);
             }
         }
         if (stream) Sse.StoreFence();
+    }
+
+    // One 4-vector block of a node's sums written to d (on a line): divided by the node's edge count when
+    // divide (the same IEEE division as Divide), streamed out when stream. Shared by the aligned and shifted
+    // block paths.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutBlock(T* d, Vector512<T> o0, Vector512<T> o1, Vector512<T> o2, Vector512<T> o3, Vector512<T> divisor, bool divide, bool stream)
+    {
+        int lanes = Vector512<T>.Count;
+        if (divide)
+        {
+            o0 /= divisor;
+            o1 /= divisor;
+            o2 /= divisor;
+            o3 /= divisor;
+        }
+        if (stream)
+        {
+            o0.StoreAlignedNonTemporal(d);
+            o1.StoreAlignedNonTemporal(d + lanes);
+            o2.StoreAlignedNonTemporal(d + 2 * lanes);
+            o3.StoreAlignedNonTemporal(d + 3 * lanes);
+        }
+        else
+        {
+            o0.Store(d);
+            o1.Store(d + lanes);
+            o2.Store(d + 2 * lanes);
+            o3.Store(d + 3 * lanes);
+        }
     }
 
     // The first node n with offsets[n] + n ≥ work (v when none): node ranges of equal edges + nodes.
