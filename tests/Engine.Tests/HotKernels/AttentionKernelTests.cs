@@ -110,12 +110,7 @@ public class AttentionKernelTests(IBackend backend)
         var bias = withBias ? Rand.Doubles(44, b * h * nq * nk, -3, 3) : null;
         // Jet 0 keeps every key; the others lose a scattered third of them.
         var mask = Enumerable.Range(0, b * nk).Select(i => i < nk || i % 3 != 1 ? 1.0 : 0.0).ToArray();
-        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
-        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
-        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
-        using var bt = bias is null ? null : Make(bias, new Shape(b, h, nq, nk), dtype);
-        using var mt = Make(mask, new Shape(b, nk), dtype);
-        using var output = TensorOps.Attention(qt, kt, vt, bt, mt, out var lse);
+        using var output = RunAttention(q, k, v, bias, mask, b, h, nq, nk, d, dtype, out var lse);
         using (lse)
         {
             double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
@@ -148,12 +143,7 @@ public class AttentionKernelTests(IBackend backend)
         for (int bi = 0; bi < b; bi++)
             for (int j = 0; j < real[bi]; j++) mask[bi * nk + j] = 1;
         mask[(b - 1) * nk + 3] = mask[(b - 1) * nk + 17] = 0;   // holes before the last valid key
-        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
-        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
-        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
-        using var bt = Make(bias, new Shape(b, h, nq, nk), dtype);
-        using var mt = Make(mask, new Shape(b, nk), dtype);
-        using var output = TensorOps.Attention(qt, kt, vt, bt, mt, out var lse);
+        using var output = RunAttention(q, k, v, bias, mask, b, h, nq, nk, d, dtype, out var lse);
         using (lse)
         {
             double tol = dtype == DType.Float64 ? 1e-12 : 2e-5;
@@ -181,12 +171,7 @@ public class AttentionKernelTests(IBackend backend)
         for (int bh = 0; bh < b * h; bh++)
             foreach (int i in blocked)
                 for (int j = 0; j < nk; j++) bias[(bh * nq + i) * nk + j] = double.NegativeInfinity;
-        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
-        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
-        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
-        using var bt = Make(bias, new Shape(b, h, nq, nk), dtype);
-        using var mt = Make(mask, new Shape(b, nk), dtype);
-        using var output = TensorOps.Attention(qt, kt, vt, bt, mt, out var lse);
+        using var output = RunAttention(q, k, v, bias, mask, b, h, nq, nk, d, dtype, out var lse);
         using (lse)
         {
             var expected = HostAttention(q, k, v, bias, mask, b, h, nq, nk, d);
@@ -202,6 +187,19 @@ public class AttentionKernelTests(IBackend backend)
             TensorAssert.Close(lse, expectedLse, tol, 1e-5, "log-sum-exp");
         }
     });
+
+    // Uploads host q, k, v (B, H, N, D), bias (B, H, Nq, Nk) or null and the key mask (B, Nk) in dtype and runs
+    // the attention op; the caller owns output and lse.
+    private Tensor RunAttention(double[] q, double[] k, double[] v, double[]? bias, double[] mask, int b, int h, int nq, int nk, int d,
+        DType dtype, out Tensor lse)
+    {
+        using var qt = Make(q, new Shape(b, h, nq, d), dtype);
+        using var kt = Make(k, new Shape(b, h, nk, d), dtype);
+        using var vt = Make(v, new Shape(b, h, nk, d), dtype);
+        using var bt = bias is null ? null : Make(bias, new Shape(b, h, nq, nk), dtype);
+        using var mt = Make(mask, new Shape(b, nk), dtype);
+        return TensorOps.Attention(qt, kt, vt, bt, mt, out lse);
+    }
 
     private static double[] HostLogSumExp(double[] q, double[] k, double[] bias, double[] mask, int b, int h, int nq, int nk, int d)
     {
